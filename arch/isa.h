@@ -1,0 +1,106 @@
+#pragma once
+// The instruction set the mapper emits and the AI cores execute. Plain data,
+// no SystemC: mapper/ builds programs from it and tests can inspect them.
+//
+// Model: each core runs one instruction stream in program order. The scalar
+// unit issues every instruction to the queue of its pipe; pipes run in
+// parallel and consume their own queue in order. Ordering between pipes is
+// only what the program states with flags (set_flag/wait_flag on a
+// src->dst event id) and barriers, as on Ascend (hardware-facts 1.3).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/dtype.h"
+#include "common/units.h"
+
+namespace npusim::arch {
+
+enum class Pipe : std::uint8_t { scalar, mte1, mte2, mte3, cube, vector, fixpipe };
+inline constexpr int kPipeCount = 7;
+
+enum class Buffer : std::uint8_t { gm, l1, l0a, l0b, l0c, ub, bias_table, fixpipe_buffer };
+inline constexpr int kBufferCount = 8;
+
+enum class Opcode : std::uint8_t {
+  load,           // MTE2: GM -> L1 or UB
+  load_l0,        // MTE1: L1 -> L0A or L0B
+  mmad,           // cube: L0A x L0B -> L0C (accumulate or overwrite)
+  vector_op,      // vector: UB -> UB element-wise work
+  fixpipe,        // FixPipe: L0C -> GM or L1, converting precision on the way
+  store,          // MTE3: UB -> GM
+  move_l0c_ub,    // FixPipe on coupled cores: L0C -> UB
+  set_flag,       // the issuing pipe raises event (src_pipe -> dst_pipe, id)
+  wait_flag,      // the waiting pipe blocks until that event is raised
+  barrier,        // pipe_barrier(PIPE_ALL): every pipe drains first
+  cross_set,      // raise a cross-core flag (FFTS) seen by a partner core
+  cross_wait,     // block until a cross-core flag from a partner is raised
+};
+
+// Element-wise vector work. Cost per element differs by operation and dtype.
+enum class VectorOpKind : std::uint8_t {
+  add, mul, exp, reduce_max, reduce_sum, rsqrt, silu, gelu, copy, cast, dequantize, decompress, quantize,
+};
+
+// Structured sparsity of the L0B (weight) operand as the cube consumes it.
+enum class CubeSparsity : std::uint8_t { dense, sparse_2_4, sparse_4_8 };
+
+struct Instruction {
+  Opcode op = Opcode::barrier;
+  Pipe pipe = Pipe::scalar;  // the pipe that executes it (derived from op except for flags)
+
+  // Transfers: GM address (global address space, see address_map.h) and
+  // on-chip buffer placement. A transfer's buffer window is
+  // [buffer_offset, buffer_offset + bytes) and must fit the buffer.
+  std::uint64_t gm_address = 0;
+  Bytes bytes = 0;
+  Buffer src = Buffer::gm;
+  Buffer dst = Buffer::gm;
+  std::uint32_t src_offset = 0;
+  std::uint32_t dst_offset = 0;
+  // mmad only: L0B offset of the right operand (src_offset is the L0A
+  // offset, dst_offset the L0C offset).
+  std::uint32_t src2_offset = 0;
+
+  // Cube: an M x K x N multiply-accumulate on one L0 tile.
+  std::uint32_t m = 0, k = 0, n = 0;
+  DType dtype = DType::fp16;       // operand precision on the cube or vector unit
+  DType out_dtype = DType::fp16;   // fixpipe/cast output precision
+  CubeSparsity sparsity = CubeSparsity::dense;
+  bool accumulate = false;
+
+  // Vector: `elements` of `dtype` with operation `vector_kind`.
+  VectorOpKind vector_kind = VectorOpKind::copy;
+  std::uint64_t elements = 0;
+
+  // Flags: the event (src_pipe -> dst_pipe, event_id), or a cross-core flag
+  // (partner core index within the core group, event_id).
+  Pipe flag_src = Pipe::scalar;
+  Pipe flag_dst = Pipe::scalar;
+  std::uint8_t event_id = 0;
+  std::int32_t partner = -1;
+
+  // Which graph op this instruction belongs to, for per-op stats and traces.
+  std::uint32_t op_tag = 0;
+};
+
+// One core's instruction stream for one job.
+struct CoreProgram {
+  std::vector<Instruction> instructions;
+};
+
+// What the machine runs in one job: a program per cube core (AIC) and per
+// vector core (AIV). On coupled cores (910, 310P) vector_cores is empty and
+// vector instructions go to the core's own vector pipe.
+struct Program {
+  std::vector<CoreProgram> cube_cores;
+  std::vector<CoreProgram> vector_cores;
+  std::vector<std::string> op_names;  // indexed by Instruction::op_tag
+};
+
+const char* pipe_name(Pipe pipe);
+const char* buffer_name(Buffer buffer);
+const char* opcode_name(Opcode op);
+Pipe pipe_of(Opcode op);
+
+}  // namespace npusim::arch

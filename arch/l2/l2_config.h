@@ -1,0 +1,32 @@
+#pragma once
+// The `l2` section, resolved: nothing past resolve_l2_config sees YAML.
+#include <string>
+
+#include "arch/address_map.h"
+#include "common/config_node.h"
+#include "common/params.h"
+#include "common/units.h"
+
+namespace npusim::arch {
+
+struct L2Config {
+  std::string impl;
+  Clock clock;
+  Bytes capacity = 0;
+  Bytes line_bytes = 0;   // fill/write-back unit of the cache; bank interleave of both
+  Bytes block_bytes = 0;  // bytes tracked by one cache tag (see impl/sector_tags.h)
+  int ways = 0;
+  int banks = 0;
+  double bank_bytes_per_cycle = 0;
+  Cycles latency_cycles = 0;
+  Tier tier = Tier::sram;  // the address tier a scratchpad holds, from its base
+  // "<file>:<line>: l2.capacity", so an implementation that needs more of the
+  // capacity (a whole number of sets) can say where it came from.
+  std::string capacity_where;
+};
+
+extern const ParamTable kL2Params;
+
+L2Config resolve_l2_config(const ConfigNode& section);
+
+}  // namespace npusim::arch

@@ -1,0 +1,88 @@
+#include "arch/noc/noc.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "arch/noc/sim_time.h"
+#include "common/error.h"
+
+namespace npusim::arch {
+
+Noc::Noc(sc_core::sc_module_name name, const NocConfig& config)
+    : sc_core::sc_module(name), network_(config, basename()) {
+  for (int i = 0; i < config.cores; ++i) {
+    cores_.push_back(std::make_unique<CoreSocket>(fmt::format("core_{}", i).c_str()));
+    cores_.back()->register_b_transport(this, &Noc::b_transport, i);
+  }
+  for (const auto& port : config.targets) {
+    ports_.push_back(std::make_unique<PortSocket>(fmt::format("to_{}", port.name).c_str()));
+    port_requests_.push_back(
+        &network_.stats().add_counter(port.name + ".requests", "transactions routed to this port", "1"));
+  }
+  route_.reserve(64);
+}
+
+Noc::CoreSocket& Noc::core_socket(int core) {
+  if (core < 0 || core >= static_cast<int>(cores_.size())) {
+    throw SimulationError(fmt::format("{}: no core socket {} (the network has {} cores)", name(), core, cores_.size()));
+  }
+  return *cores_[static_cast<std::size_t>(core)];
+}
+
+Noc::PortSocket& Noc::target_socket(const std::string& port) {
+  const auto& targets = network_.config().targets;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i].name == port) return *ports_[i];
+  }
+  throw SimulationError(fmt::format("{}: no target port '{}' is configured", name(), port));
+}
+
+void Noc::b_transport(int core, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  const std::uint64_t address = payload.get_address();
+  const Tier tier = tier_of(address);
+  const int port = network_.config().port_for(tier);
+  if (port < 0) {
+    throw SimulationError(fmt::format("{}: core {} accessed address {:#x} in tier {}, which no port of the network "
+                                      "routes (noc.targets.*.tiers)",
+                                      name(), core, address, tier_name(tier)));
+  }
+  *port_requests_[static_cast<std::size_t>(port)] += 1;
+
+  // Honour an annotated start time, though transport.h has initiators send 0.
+  const Tick stamp = now_tick();
+  const Tick now = stamp + to_tick(delay);
+  const Bytes bytes = payload.get_data_length();
+  const bool write = payload.get_command() == tlm::TLM_WRITE_COMMAND;
+
+  RequestSource* given = nullptr;
+  payload.get_extension(given);
+  if (!given) {
+    source_.core = core;
+    payload.set_extension(&source_);
+  }
+
+  route_.clear();
+  Tick done = 0;
+  if (write) {
+    network_.topology().route_to_target(core, port, route_);
+    const Tick header = network_.header_latency(route_);
+    const Tick delivered = network_.transfer(route_, bytes, now, now, now);
+    sc_core::sc_time below = delay;
+    (*ports_[static_cast<std::size_t>(port)])->b_transport(payload, below);
+    done = std::max(delivered, stamp + to_tick(below) + header);
+  } else {
+    network_.topology().route_to_target(core, port, route_);
+    const Tick header = network_.header_latency(route_);
+    sc_core::sc_time below = delay;
+    (*ports_[static_cast<std::size_t>(port)])->b_transport(payload, below);
+    route_.clear();
+    network_.topology().route_to_core(port, core, route_);
+    done = network_.transfer(route_, bytes, now, now + header, stamp + to_tick(below) + header);
+  }
+
+  if (!given) payload.clear_extension(&source_);
+  delay = to_sc_time(done - stamp);
+}
+
+}  // namespace npusim::arch

@@ -1,0 +1,67 @@
+#pragma once
+// Lowering of one (batched) matrix multiply C = A x B onto the cube cores,
+// Ascend style: MTE2 brings A and B panels from GM into L1, MTE1 cuts them
+// into L0A/L0B tiles, the cube accumulates in L0C across K, and FixPipe
+// writes the finished block back to GM converting to the output precision.
+// Every stage is double-buffered and synchronised with set/wait flags.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "arch/isa.h"
+#include "mapper/machine_view.h"
+
+namespace npusim::mapper {
+
+struct GemmProblem {
+  std::uint64_t batch = 1;  // independent products (e.g. attention heads)
+  std::uint64_t m = 0, k = 0, n = 0;
+  DType a_dtype = DType::fp16;  // activations (L0A)
+  DType b_dtype = DType::fp16;  // weights or the second activation (L0B)
+  DType c_dtype = DType::fp16;  // what FixPipe writes
+  // Bytes of B per element as stored in GM, including sparsity metadata and
+  // scales; defaults to the dtype's width when zero.
+  double b_stored_bits = 0;
+  arch::CubeSparsity sparsity = arch::CubeSparsity::dense;
+
+  // GM placement. Operands are stored blocked (NZ-like fractal layout, as
+  // Ascend kernels pre-format weights), so every panel a core loads is one
+  // contiguous range. Batch item i starts at base + i * stride.
+  std::uint64_t a_address = 0, b_address = 0, c_address = 0;
+  std::uint64_t a_batch_stride = 0, b_batch_stride = 0, c_batch_stride = 0;
+  // How many consecutive batch items share one B (grouped-query attention
+  // shares a KV head among query heads); 1 when every item has its own.
+  std::uint64_t b_shared_by = 1;
+};
+
+struct GemmTiling {
+  std::uint32_t bm = 128;   // output block rows held in L0C
+  std::uint32_t bn = 128;   // output block columns held in L0C
+  std::uint32_t bk1 = 256;  // K depth of one L1 panel
+  std::uint32_t bk0 = 64;   // K depth of one L0 tile; divides bk1
+  bool l0c_double_buffer = true;
+
+  std::string describe() const;
+};
+
+// Bytes each buffer needs for a tiling, double buffering included.
+struct GemmFootprint {
+  Bytes l1 = 0, l0a = 0, l0b = 0, l0c = 0;
+};
+GemmFootprint gemm_footprint(const GemmProblem& problem, const GemmTiling& tiling);
+
+// Why a tiling cannot run on the machine, or nullopt when it fits.
+std::optional<std::string> gemm_tiling_error(const GemmProblem& problem, const GemmTiling& tiling,
+                                             const MachineView& machine);
+
+// Appends the instructions of every core to `program` (which must already
+// hold machine.cube_cores core programs). Output blocks are dealt to cores
+// round-robin in (batch, m-block, n-block) order.
+void emit_gemm(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine,
+               std::uint32_t op_tag, arch::Program& program);
+
+double element_bytes(DType t);
+double stored_b_bytes_per_element(const GemmProblem& problem);
+DType accumulator_dtype(DType operand);
+
+}  // namespace npusim::mapper

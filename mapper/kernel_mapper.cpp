@@ -1,0 +1,150 @@
+#include "mapper/kernel_mapper.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "mapper/vector/vector_lowering.h"
+
+namespace npusim::mapper {
+namespace {
+
+using arch::VectorOpKind;
+using workloads::OpKind;
+using workloads::TensorRole;
+
+std::string signature(const GemmProblem& p) {
+  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
+                     dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits, static_cast<int>(p.sparsity),
+                     p.b_shared_by);
+}
+
+// Vector passes per element for each element-wise op kind. Counts follow the
+// usual kernels: softmax is max, subtract-and-exp, sum, scale; RMSNorm is
+// square, sum, rsqrt, scale, weight.
+std::vector<VectorPass> passes_for(OpKind kind) {
+  switch (kind) {
+    case OpKind::Softmax:
+      return {{VectorOpKind::reduce_max, 1}, {VectorOpKind::exp, 1}, {VectorOpKind::reduce_sum, 1},
+              {VectorOpKind::mul, 1}};
+    case OpKind::RMSNorm:
+      return {{VectorOpKind::mul, 1}, {VectorOpKind::reduce_sum, 1}, {VectorOpKind::rsqrt, 1},
+              {VectorOpKind::mul, 2}};
+    case OpKind::LayerNorm:
+      return {{VectorOpKind::reduce_sum, 2}, {VectorOpKind::rsqrt, 1}, {VectorOpKind::mul, 2},
+              {VectorOpKind::add, 2}};
+    case OpKind::RoPE: return {{VectorOpKind::mul, 2}, {VectorOpKind::add, 1}};
+    case OpKind::SwiGLU: return {{VectorOpKind::silu, 1}, {VectorOpKind::mul, 1}};
+    case OpKind::Activation: return {{VectorOpKind::silu, 1}};
+    case OpKind::ElementwiseAdd: return {{VectorOpKind::add, 1}};
+    case OpKind::ElementwiseMul: return {{VectorOpKind::mul, 1}};
+    case OpKind::TopK: return {{VectorOpKind::reduce_max, 2}, {VectorOpKind::exp, 1}};
+    case OpKind::ExpertCombine: return {{VectorOpKind::mul, 1}, {VectorOpKind::add, 1}};
+    default: return {{VectorOpKind::copy, 1}};
+  }
+}
+
+bool costs_nothing(OpKind kind) {
+  // Views change no bytes; collectives are free on a single chip, which is
+  // all the machine models today.
+  return kind == OpKind::Reshape || kind == OpKind::Transpose || kind == OpKind::AllReduce ||
+         kind == OpKind::AllToAll;
+}
+
+arch::Program empty_program(const MachineView& machine) {
+  arch::Program program;
+  program.cube_cores.resize(machine.cube_cores);
+  program.vector_cores.resize(machine.split_cores ? machine.vector_cores : 0);
+  return program;
+}
+
+}  // namespace
+
+const GemmChoice& GemmTilingCache::choose(const GemmProblem& problem, const MachineView& machine) {
+  const std::string key = signature(problem);
+  auto it = choices_.find(key);
+  if (it != choices_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  ++searches_;
+  return choices_.emplace(key, choose_gemm_tiling(problem, machine)).first->second;
+}
+
+GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, const Placement& placement) {
+  const auto& op = graph.op(id);
+  const auto& shape = *op.matmul;
+  GemmProblem p;
+  p.batch = shape.batch;
+  p.m = shape.m;
+  p.k = shape.k;
+  p.n = shape.n;
+  workloads::TensorId a_id = op.inputs.at(0);
+  workloads::TensorId b_id = op.inputs.size() > 1 ? op.inputs[1] : op.inputs[0];
+  if (op.weight) {
+    b_id = *op.weight;
+    for (auto in : op.inputs) {
+      if (in != *op.weight) {
+        a_id = in;
+        break;
+      }
+    }
+  }
+  const auto& a = graph.tensor(a_id);
+  const auto& b = graph.tensor(b_id);
+  p.a_dtype = a.dtype;
+  p.b_dtype = b.role == TensorRole::weight ? b.weight_format.precision
+              : b.role == TensorRole::kv_cache ? b.kv_format.precision
+                                               : b.dtype;
+  p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
+  p.a_address = placement.tensors.at(a_id).address;
+  p.b_address = placement.tensors.at(b_id).address;
+  p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
+  const double a_bytes = element_bytes(p.a_dtype), b_bytes = stored_b_bytes_per_element(p),
+               c_bytes = element_bytes(p.c_dtype);
+  p.a_batch_stride = static_cast<std::uint64_t>(std::ceil(p.m * p.k * a_bytes));
+  p.b_batch_stride = static_cast<std::uint64_t>(std::ceil(p.k * p.n * b_bytes));
+  p.c_batch_stride = static_cast<std::uint64_t>(std::ceil(p.m * p.n * c_bytes));
+  return p;
+}
+
+KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
+                                   GemmTilingCache& cache) {
+  KernelMapping mapping;
+  mapping.placement = place_tensors(graph, machine);
+  for (auto id : graph.topological_order()) {
+    const auto& op = graph.op(id);
+    if (costs_nothing(op.kind)) continue;
+    Job job;
+    job.name = op.name;
+    job.op = id;
+    job.program = empty_program(machine);
+    job.program.op_names = {op.name};
+    if (workloads::is_matmul_like(op.kind)) {
+      if (!op.matmul || op.matmul->macs() == 0) continue;  // an expert no token was routed to
+      const GemmProblem problem = gemm_problem_for(graph, id, mapping.placement);
+      const GemmChoice& choice = cache.choose(problem, machine);
+      emit_gemm(problem, choice.tiling, machine, 0, job.program);
+      job.estimated_seconds = choice.cost.seconds;
+      job.tiling = choice.tiling.describe();
+    } else {
+      const std::uint64_t elements =
+          op.outputs.empty() ? 0 : graph.tensor(op.outputs.front()).elements();
+      if (elements == 0) continue;
+      VectorProblem v;
+      v.elements = elements;
+      v.dtype = graph.tensor(op.outputs.front()).dtype;
+      v.in_bytes_per_element = static_cast<double>(op.bytes_read.total()) / static_cast<double>(elements);
+      v.out_bytes_per_element = static_cast<double>(op.bytes_written.total()) / static_cast<double>(elements);
+      v.passes = passes_for(op.kind);
+      v.in_address = op.inputs.empty() ? 0 : mapping.placement.tensors.at(op.inputs.front()).address;
+      v.out_address = mapping.placement.tensors.at(op.outputs.front()).address;
+      emit_vector(v, machine, 0, job.program);
+    }
+    mapping.jobs.push_back(std::move(job));
+  }
+  return mapping;
+}
+
+}  // namespace npusim::mapper

@@ -1,0 +1,49 @@
+#pragma once
+// What the mapper needs to know about the machine: capacities, shapes and
+// rates, as plain numbers. Built from the resolved hardware config by the
+// driver, so the mapper never sees YAML or SystemC.
+#include <array>
+#include <cstdint>
+#include <map>
+
+#include "common/dtype.h"
+#include "common/units.h"
+
+namespace npusim::mapper {
+
+struct MachineView {
+  int cube_cores = 1;
+  int vector_cores = 0;  // AIVs on split cores; 0 on coupled cores
+  bool split_cores = true;
+  double core_clock_hz = 1e9;
+
+  Bytes l1 = 0, l0a = 0, l0b = 0, l0c = 0, ub = 0;
+  // Cube fractal shape (m0, k0, n0) per operand precision it supports.
+  std::map<DType, std::array<std::uint32_t, 3>> cube_shape;
+  bool sparse_cube = false;
+  double sparse_gain = 1.0;
+  double cube_fill_drain_cycles = 0;
+
+  Bytes vector_width_bytes = 256;
+
+  // Per-core path rates, bytes per core cycle.
+  double gm_read_Bpc = 32;    // MTE2 from GM
+  double gm_write_Bpc = 32;   // MTE3 / fixpipe to GM
+  double l1_to_l0a_Bpc = 512;
+  double l1_to_l0b_Bpc = 256;
+
+  // Chip-level memory bandwidth per tier, bytes per second.
+  double hbm_Bps = 0;
+  double ddr_Bps = 0;
+  double sram_Bps = 0;
+  Bytes hbm_capacity = 0, ddr_capacity = 0, sram_capacity = 0;
+
+  double cube_macs_per_cycle(DType t) const {
+    auto it = cube_shape.find(t);
+    if (it == cube_shape.end()) return 0;
+    return static_cast<double>(it->second[0]) * it->second[1] * it->second[2];
+  }
+  double peak_flops(DType t) const { return 2.0 * cube_macs_per_cycle(t) * cube_cores * core_clock_hz; }
+};
+
+}  // namespace npusim::mapper

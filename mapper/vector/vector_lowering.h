@@ -1,0 +1,39 @@
+#pragma once
+// Lowering of element-wise and reduction work onto the vector pipes: MTE2
+// streams tiles from GM into UB, the vector unit makes its passes over the
+// tile, MTE3 streams results back. Two UB slots per direction let loads,
+// compute and stores of consecutive tiles overlap.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "arch/isa.h"
+#include "mapper/machine_view.h"
+
+namespace npusim::mapper {
+
+struct VectorPass {
+  arch::VectorOpKind kind = arch::VectorOpKind::copy;
+  double per_element = 1.0;  // operations per element of the tile
+};
+
+struct VectorProblem {
+  std::uint64_t elements = 0;          // output elements
+  double in_bytes_per_element = 2;     // GM bytes read per output element
+  double out_bytes_per_element = 2;    // GM bytes written per output element
+  DType dtype = DType::fp16;
+  std::vector<VectorPass> passes;
+  std::uint64_t in_address = 0;
+  std::uint64_t out_address = 0;
+};
+
+// Elements per tile so two input and two output slots fit in UB, rounded to
+// whole vector repeats.
+std::uint64_t vector_tile_elements(const VectorProblem& problem, const MachineView& machine);
+
+// Appends the work to the vector cores of `program` (AIVs on split cores,
+// the cube cores' own vector pipes on coupled cores), split evenly.
+void emit_vector(const VectorProblem& problem, const MachineView& machine, std::uint32_t op_tag,
+                 arch::Program& program);
+
+}  // namespace npusim::mapper

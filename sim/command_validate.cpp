@@ -1,0 +1,65 @@
+// `npusim validate FILE...`: resolve each config as it would be for a run and
+// print the resolved values with units. The kind of file is told by its
+// top-level keys, so one command checks every config the project ships.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "common/config_node.h"
+#include "common/error.h"
+#include "sim/commands.h"
+#include "sim/config/hw_config.h"
+#include "stats/energy/tech_table.h"
+#include "workloads/workload.h"
+
+namespace npusim {
+namespace {
+
+void validate_model(const std::string& path) {
+  const auto m = workloads::load_model_file(path);
+  std::cout << fmt::format("model {} ({}): family {}, dtype {}", m.name, path, m.family, dtype_name(m.dtype));
+  if (m.num_layers > 0) {
+    std::cout << fmt::format(", {} layers, hidden {}, heads {} (kv {}), head_dim {}, ffn {}, vocab {}", m.num_layers,
+                             m.hidden_size, m.num_heads, m.num_kv_heads, m.head_dim, m.intermediate_size,
+                             m.vocab_size);
+  }
+  if (m.moe) {
+    std::cout << fmt::format(", MoE {} experts top-{} in {} groups, expert ffn {}, shared ffn {}", m.moe->num_experts,
+                             m.moe->top_k, m.moe->num_groups, m.moe->expert_intermediate_size,
+                             m.moe->shared_intermediate_size);
+  }
+  std::cout << "\n";
+}
+
+void validate_tech(const std::string& path) {
+  const auto t = stats::load_tech_table(path);
+  std::cout << fmt::format("tech table {}: energy model {}\n", path, t.model);
+}
+
+}  // namespace
+
+int command_validate(const std::vector<std::string>& files) {
+  for (const auto& path : files) {
+    const std::string lower = path;
+    if (lower.size() > 5 && lower.compare(lower.size() - 5, 5, ".json") == 0) {
+      validate_model(path);
+      continue;
+    }
+    const ConfigNode root = ConfigNode::load_file(path);
+    if (!root.is_map()) root.fail("a map of keys (a hardware, model, workload or technology config)");
+    if (root.has("core")) {
+      std::cout << describe_hw_config(resolve_hw_config(root));
+    } else if (root.has("family")) {
+      validate_model(path);
+    } else if (root.has("mac_energy") || root.has("model")) {
+      validate_tech(path);
+    } else {
+      root.fail_message(
+          "cannot tell what kind of config this is: a hardware config has 'core', a model or workload config "
+          "has 'family', a technology table has 'mac_energy'");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace npusim
