@@ -56,7 +56,7 @@ def main():
     for i, kind in enumerate(kinds):
         group = [o for o in placed if (o.get("kind") or "?") == kind]
         ax.scatter([o["arithmetic_intensity"] for o in group], [o["achieved_flops_per_s"] / 1e12 for o in group],
-                   s=22, marker=MARKERS[i % len(MARKERS)], color=cmap(i % 10), edgecolor="black", linewidth=0.3,
+                   s=22, marker=MARKERS[i % len(MARKERS)], color=cmap(i % 10), edgecolor="black", linewidth=0.3, alpha=0.8,
                    label=f"{kind} ({len(group)})", zorder=3)
     ax.set_xlim(lo, hi)
     ax.set_ylim(min(o["achieved_flops_per_s"] for o in placed) / 1e12 / 3, peak / 1e12 * 3)

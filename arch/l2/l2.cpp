@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/noc/scoped_extension.h"
 #include "arch/noc/sim_time.h"
 #include "common/error.h"
 
@@ -44,11 +45,10 @@ Tick L2::send_below(tlm::tlm_command command, Tick now, std::uint64_t address, B
   below_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const Tick stamp = now_tick();
   sc_core::sc_time delay = to_sc_time(now - stamp);
-  // Attached only for the call: a payload deletes the extensions it still
-  // holds when destroyed, and this one is a member.
-  below_.set_extension(&below_source_);
-  to_memory[0]->b_transport(below_, delay);
-  below_.clear_extension(&below_source_);
+  {
+    const ScopedExtension<RequestSource> tag(below_, below_source_);
+    to_memory[0]->b_transport(below_, delay);
+  }
   if (below_.is_response_error()) {
     throw SimulationError(fmt::format("{}: the memory below answered {} for {} B at {:#x}", name(),
                                       below_.get_response_string(), bytes, address));

@@ -36,10 +36,13 @@ Tick Network::transfer(const std::vector<int>& route, Bytes bytes, Tick now, Tic
     const Tick earliest_end = tail + packet_time;
     const auto booked = link.timeline.book(now, head, earliest_end, length);
     const Tick unhindered = std::max(head, earliest_end > length ? earliest_end - length : Tick{0});
+    const Tick stall = booked.start - unhindered;
     *link.bytes += bytes;
     *link.busy += length;
-    *link.stall += booked.start - unhindered;
-    head = booked.start + packet_time + hop_ticks_;
+    *link.stall += stall;
+    // Waiting for a late tail does not hold the head back (the source streams
+    // its data from head_ready on); waiting for the link does.
+    head += stall + packet_time + hop_ticks_;
     tail = booked.end + hop_ticks_;
   }
   return tail;

@@ -5,6 +5,11 @@
 // crossed link h-1, and finishes no earlier than one packet time after the
 // tail crossed link h-1. Uncontended, over H links of equal bandwidth bw,
 //   delivery = H * hop_latency + bytes / bw + (H - 1) * packet / bw.
+// A streamed read's tail may arrive late (the memory returns it at its own
+// rate): each link then books its bytes / bandwidth window as late as the tail
+// requires, while the head moves on unhindered, so a slower link further on
+// starts as soon as the first packet reaches it. Only link contention delays
+// the head.
 // Each link keeps a reservation calendar; a transfer occupies each link for
 // bytes / bandwidth, so streams that share a link share its bandwidth at the
 // granularity of the requests their initiators issue, while streams on

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/noc/scoped_extension.h"
 #include "arch/noc/sim_time.h"
 #include "common/error.h"
 
@@ -55,12 +56,8 @@ void Noc::b_transport(int core, tlm::tlm_generic_payload& payload, sc_core::sc_t
   const Bytes bytes = payload.get_data_length();
   const bool write = payload.get_command() == tlm::TLM_WRITE_COMMAND;
 
-  RequestSource* given = nullptr;
-  payload.get_extension(given);
-  if (!given) {
-    source_.core = core;
-    payload.set_extension(&source_);
-  }
+  source_.core = core;
+  const ScopedExtension<RequestSource> tag(payload, source_);
 
   route_.clear();
   Tick done = 0;
@@ -81,7 +78,6 @@ void Noc::b_transport(int core, tlm::tlm_generic_payload& payload, sc_core::sc_t
     done = network_.transfer(route_, bytes, now, now + header, stamp + to_tick(below) + header);
   }
 
-  if (!given) payload.clear_extension(&source_);
   delay = to_sc_time(done - stamp);
 }
 

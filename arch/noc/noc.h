@@ -3,7 +3,9 @@
 // core_socket(i) (the socket identifies the source core); each configured
 // memory-side port P is an initiator socket target_socket(P), named "to_<P>",
 // that must be bound to that tier's target (an L2, a DRAM controller, an
-// SRAM). Requests are routed by address tier (arch::tier_of).
+// SRAM). Requests are routed by address tier (arch::tier_of) from the core
+// whose socket they arrived on; a RequestSource the initiator attached goes
+// down unchanged, and one naming that core is attached when there is none.
 //
 // Timing composition (transport.h: b_transport at the current time, delay 0
 // in, delay to the last byte out; the downstream target is called the same way):
@@ -55,7 +57,7 @@ class Noc : public sc_core::sc_module {
   std::vector<std::unique_ptr<PortSocket>> ports_;
   std::vector<Counter*> port_requests_;
   std::vector<int> route_;  // scratch, reused so a transfer allocates nothing
-  RequestSource source_;    // attached when the initiator sent none
+  RequestSource source_;    // attached for the call when the initiator sent none
 };
 
 }  // namespace npusim::arch

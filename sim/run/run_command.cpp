@@ -39,8 +39,8 @@ void refuse_unbuilt(const RunOptions& o) {
                      "run without --compression to simulate the model at its own precision");
   }
   if (o.mapping != "kernel") {
-    throw InputError(fmt::format("--mapping {}: only kernel-by-kernel execution is implemented in this build; "
-                                 "use --mapping kernel",
+    throw InputError(fmt::format("--mapping {}: layer-pipelined dataflow and automatic choice are not implemented "
+                                 "yet in this build; use --mapping kernel",
                                  o.mapping));
   }
   if (o.fidelity != "exact") {
@@ -91,9 +91,9 @@ int command_run(const RunOptions& o) {
   r.hw = hw.name;
   r.model = workload.model.name;
   r.phase = o.phase;
-  r.batch = params.batch;
-  r.seq = params.seq;
-  r.steps = params.steps;
+  r.batch = workload.params.batch;
+  r.seq = workload.params.seq;
+  r.steps = workload.params.steps;
   r.mapping = "kernel";
   r.mapping_reason = "kernel-by-kernel execution was requested";
   r.compression = "none";
@@ -129,10 +129,15 @@ int command_run(const RunOptions& o) {
   const Tick end = machine.now();
   r.seconds = ticks_to_seconds(end - start);
   r.cycles = hw.machine.core.clock.to_cycles_ceil(end - start);
-  const double tokens = o.phase == "prefill" ? static_cast<double>(params.batch * params.seq)
-                                             : static_cast<double>(params.batch * params.steps);
-  r.tokens = tokens;
-  if (r.seconds > 0) r.tokens_per_s = tokens / r.seconds;
+  // An explicit op-by-op graph has no tokens; models produce (decode) or
+  // process (prefill) batch x tokens.
+  if (workload.model.family != "graph") {
+    const auto& wp = workload.params;
+    const double tokens = o.phase == "prefill" ? static_cast<double>(wp.batch * wp.seq)
+                                               : static_cast<double>(wp.batch * wp.steps);
+    r.tokens = tokens;
+    if (r.seconds > 0) r.tokens_per_s = tokens / r.seconds;
+  }
 
   // Each op is compute- or memory-bound by the machine's ridge point.
   const double peak_flops = view.peak_flops(workload.model.dtype);

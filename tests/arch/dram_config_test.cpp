@@ -138,8 +138,8 @@ TEST(DramConfig, BadValuesNameFileLinePathAndExpectation) {
   e = error_of(head + "  channels: 8\n" + tail + "  scheduler: random\n");
   EXPECT_NE(e.find("hw.yaml:5: dram.scheduler: expected one of"), std::string::npos) << e;
 
-  e = error_of(head + "  channels: 8\n" + tail + "  refreshing: false\n");
-  EXPECT_NE(e.find("hw.yaml:5: dram.refreshing: unknown key 'refreshing' (did you mean 'refresh'?)"),
+  e = error_of(head + "  channels: 8\n" + tail + "  refrsh: false\n");
+  EXPECT_NE(e.find("hw.yaml:5: dram.refrsh: unknown key 'refrsh' (did you mean 'refresh'?)"),
             std::string::npos) << e;
 
   e = error_of(head + tail);

@@ -64,6 +64,7 @@ void ChannelTiming::commit_activate(std::uint32_t bank, std::uint32_t row, Cycle
   act_ring_head_ = (act_ring_head_ + 1) % last_acts_.size();
   ++act_count_;
   last_command_ = std::max(last_command_, at);
+  quiet_since_refresh_ = false;
   stats_.activates += 1;
 }
 
@@ -154,7 +155,7 @@ void ChannelTiming::commit(const RowRequest& r, const Plan& p) {
 }
 
 void ChannelTiming::issue_refresh() {
-  Cycles at = std::max(next_refresh_, refresh_end_);
+  Cycles at = std::max(next_refresh_, refresh_end_);  // REF to REF is tRFC
   for (Bank& b : banks_) {
     at = std::max(at, b.next_act);  // covers ACT-to-REF (tRC) and an earlier PRE's tRP
     if (b.open_row >= 0) {
@@ -166,17 +167,16 @@ void ChannelTiming::issue_refresh() {
   refresh_end_ = at + t_.tRFC;
   next_refresh_ += t_.tREFI;
   last_command_ = std::max(last_command_, at);
+  quiet_since_refresh_ = true;
   stats_.refreshes += 1;
   stats_.refresh_cycles += t_.tRFC;
 }
 
-// Every bank is closed and quiet (a refresh was just issued), so each further
-// due refresh issues exactly at its due time.
+// Nothing was placed since the last refresh, so every bank is closed and
+// each due refresh from here to `horizon` issues exactly at its due time.
 void ChannelTiming::refresh_idle_until(Cycles horizon) {
-  const Cycles first_due = std::max(next_refresh_, refresh_end_);
-  if (horizon < first_due) return;
-  const Cycles count = (horizon - first_due) / t_.tREFI + 1;
-  const Cycles last_due = first_due + (count - 1) * t_.tREFI;
+  const Cycles count = (horizon - next_refresh_) / t_.tREFI + 1;
+  const Cycles last_due = next_refresh_ + (count - 1) * t_.tREFI;
   refresh_end_ = last_due + t_.tRFC;
   next_refresh_ = last_due + t_.tREFI;
   last_command_ = std::max(last_command_, last_due);
@@ -187,13 +187,16 @@ void ChannelTiming::refresh_idle_until(Cycles horizon) {
 RowResult ChannelTiming::serve(const RowRequest& request) {
   if (request.bursts == 0) throw std::logic_error("a row request needs at least one burst");
   Plan p = plan(request);
-  if (refresh_enabled_ && p.start >= next_refresh_) {
-    issue_refresh();
-    p = plan(request);
-    while (p.start >= next_refresh_) {
+  // A refresh falls due before this request would start. When work placed
+  // earlier delayed the last refresh past the next due time, refreshes go
+  // back to back until the schedule has caught up; none is dropped.
+  while (refresh_enabled_ && p.start >= next_refresh_) {
+    if (quiet_since_refresh_ && next_refresh_ >= refresh_end_) {
       refresh_idle_until(p.start);
-      p = plan(request);
+    } else {
+      issue_refresh();
     }
+    p = plan(request);
   }
   commit(request, p);
   return p.result;

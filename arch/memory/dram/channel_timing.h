@@ -22,8 +22,10 @@
 // that order), so ACTs are monotonic in time, as with an in-order command
 // queue. Refresh is all-bank, due every tREFI; a due refresh waits for the
 // run in flight (JEDEC allows postponing refreshes), precharges every open
-// bank and blocks ACTs for tRFC. Idle stretches spanning many refreshes are
-// accounted in one step.
+// bank and blocks ACTs for tRFC. A refresh cannot pre-empt commands already
+// placed, so when the placed work runs past a due time the refresh follows
+// it (postponed, as JEDEC allows) and the next ones catch up back to back.
+// Idle stretches spanning many refreshes are accounted in one step.
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -108,6 +110,7 @@ class ChannelTiming {
   Cycles refresh_end_ = 0;
   Cycles next_refresh_;
   Cycles last_command_ = 0;
+  bool quiet_since_refresh_ = false;  // no ACT since the last REF: all banks closed and idle
 };
 
 // One cycle of bus turnaround between a read burst and a write burst, plus

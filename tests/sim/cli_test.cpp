@@ -1,0 +1,101 @@
+// The command line as a user meets it: every shipped config validates,
+// identical runs give identical JSON, unbuilt options refuse clearly.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/test_paths.h"
+
+namespace npusim::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Cli, ValidateAcceptsEveryShippedConfig) {
+  std::string files;
+  for (const char* dir : {"configs/hw", "configs/models", "configs/workloads", "configs/tech"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(source_path(dir))) {
+      if (entry.path().extension() == ".yaml") files += " " + entry.path().string();
+    }
+  }
+  const auto r = run_command(npusim_binary() + " validate" + files);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("hw ascend-910b2"), std::string::npos);
+  EXPECT_NE(r.out.find("chip peak 353.9 TFLOPS"), std::string::npos) << "910B2 fp16 peak is 353.8 TFLOPS [A17]";
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto r = run_command(npusim_binary() + " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("npusim 0."), std::string::npos);
+  r = run_command(npusim_binary() + " --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* sub : {"run", "validate", "list", "graph", "report"}) {
+    EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
+  }
+}
+
+TEST(Cli, ListShowsComponentsAndParametersWithUnits) {
+  const auto r = run_command(npusim_binary() + " list");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"HBM2E", "fr-fcfs", "crossbar", "mesh", "cache", "scratchpad", "event-table", "llama"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(r.out.find("cube_cores"), std::string::npos);
+  EXPECT_NE(r.out.find("[B/cycle]"), std::string::npos);
+}
+
+TEST(Cli, BadFlagsAreBadInput) {
+  auto r = run_command(npusim_binary() + " run --hw x.yaml");
+  EXPECT_EQ(r.exit_code, 2) << "missing --model";
+  r = run_command(npusim_binary() + " run --hw x.yaml --model y.yaml --phase train");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_command(npusim_binary() + " run --hw x.yaml --model y.yaml --batch 0");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_command(npusim_binary() + " frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Cli, UnbuiltOptionsSaySoAndExitTwo) {
+  const std::string base = npusim_binary() + " run --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                           " --model " + source_path("configs/workloads/matmul.yaml");
+  auto r = run_command(base + " --mapping dataflow");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+  r = run_command(base + " --compression " + source_path("configs/hw/ascend-910b2.yaml"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+}
+
+TEST(Cli, IdenticalRunsGiveIdenticalJson) {
+  const std::string dir = scratch_dir();
+  const std::string base = npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                           " --model " + source_path("configs/workloads/mlp.yaml") + " --phase prefill --json ";
+  ASSERT_EQ(run_command(base + dir + "/a.json").exit_code, 0);
+  ASSERT_EQ(run_command(base + dir + "/b.json").exit_code, 0);
+  auto a = nlohmann::json::parse(read_file(dir + "/a.json"));
+  auto b = nlohmann::json::parse(read_file(dir + "/b.json"));
+  // Wall time is the simulator's, not the simulated machine's.
+  a.erase("simulator");
+  b.erase("simulator");
+  EXPECT_EQ(a.dump(), b.dump());
+  for (const char* field : {"npusim_version", "hw", "model", "phase", "batch", "seq", "steps", "cycles", "seconds",
+                            "tokens_per_s", "energy_j", "energy_breakdown_j", "bytes", "utilization"}) {
+    EXPECT_TRUE(a.contains(field)) << field;
+  }
+  EXPECT_GT(a["cycles"].get<double>(), 0);
+  EXPECT_TRUE(a["utilization"].contains("cube"));
+  EXPECT_TRUE(a["utilization"].contains("vector"));
+  EXPECT_TRUE(a["utilization"].contains("hbm_bandwidth"));
+}
+
+}  // namespace
+}  // namespace npusim::test
