@@ -31,7 +31,7 @@ int command_graph(const GraphOptions& o) {
   const auto s = workloads::summarize(first);
   const double tokens = static_cast<double>(first.context.batch * first.context.new_tokens);
   std::cout << fmt::format("model {}  phase {}  batch {}  seq {}  steps {}\n", workload.model.name, o.phase,
-                           params.batch, params.seq, workload.graphs.size());
+                           workload.params.batch, workload.params.seq, workload.graphs.size());
   std::cout << fmt::format("  parameters         {:>16}  ({:.3f} B)\n", s.parameters, s.parameters / 1e9);
   std::cout << fmt::format("  active parameters  {:>16}  ({:.3f} B)\n", s.active_parameters,
                            s.active_parameters / 1e9);
