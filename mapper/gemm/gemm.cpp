@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "mapper/flags.h"
+
 namespace npusim::mapper {
 namespace {
 
@@ -14,22 +16,11 @@ using arch::Opcode;
 using arch::Pipe;
 
 // Event ids: slot s of a double buffer uses id s on its pipe pair.
-Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = op == Opcode::set_flag ? src : dst;
-  in.flag_src = src;
-  in.flag_dst = dst;
-  in.event_id = id;
-  in.op_tag = tag;
-  return in;
-}
-
 Instruction set_flag(Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
-  return flag(Opcode::set_flag, src, dst, id, tag);
+  return flag_instruction(Opcode::set_flag, src, dst, id, tag);
 }
 Instruction wait_flag(Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
-  return flag(Opcode::wait_flag, src, dst, id, tag);
+  return flag_instruction(Opcode::wait_flag, src, dst, id, tag);
 }
 
 Bytes bytes_of(std::uint64_t elements, double bytes_per_element) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "mapper/flags.h"
 
 namespace npusim::mapper {
 namespace {
@@ -14,14 +15,7 @@ using arch::Opcode;
 using arch::Pipe;
 
 Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = op == Opcode::set_flag ? src : dst;
-  in.flag_src = src;
-  in.flag_dst = dst;
-  in.event_id = id;
-  in.op_tag = tag;
-  return in;
+  return flag_instruction(op, src, dst, id, tag);
 }
 
 }  // namespace
