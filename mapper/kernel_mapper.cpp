@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "mapper/compression/gemm_operands.h"
 #include "mapper/vector/vector_lowering.h"
 
 namespace npusim::mapper {
@@ -98,6 +99,7 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
               : b.role == TensorRole::kv_cache ? b.kv_format.precision
                                                : b.dtype;
   p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
+  apply_operand_formats(graph, id, p);
   p.a_address = placement.tensors.at(a_id).address;
   p.b_address = placement.tensors.at(b_id).address;
   p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
