@@ -6,6 +6,11 @@
 #include <fmt/format.h>
 
 namespace npusim::arch::dram {
+namespace {
+
+constexpr Tick kTraceWindow = kTicksPerSecond / 1'000'000;  // 1 us per bandwidth sample
+
+}  // namespace
 
 DramController::DramController(const DramConfig& config, const std::string& stats_name)
     : config_(config),
@@ -16,6 +21,37 @@ DramController::DramController(const DramConfig& config, const std::string& stat
   channels_.reserve(config.pseudo_channels());
   for (std::uint32_t i = 0; i < config.pseudo_channels(); ++i) channels_.emplace_back(config_, stats_);
   stats_.pseudo_channels += config.pseudo_channels();
+}
+
+void DramController::set_trace(TraceSink* sink, const std::string& process) {
+  trace_ = sink;
+  counter_name_ = process + ".bandwidth";
+  window_ = 0;
+  window_bytes_ = 0;
+  for (std::uint32_t i = 0; i < channels_.size(); ++i) {
+    const int track = sink ? sink->track(process, fmt::format("pc{}", i)) : -1;
+    channels_[i].set_trace(sink, track, config_.clock());
+  }
+}
+
+// A transaction's bytes count in the window its last beat falls in (or the
+// window in progress, if it completes before that one began).
+void DramController::sample_bandwidth(std::uint64_t bytes, Cycles done) {
+  const std::uint64_t window = config_.clock().to_ticks(static_cast<double>(done)) / kTraceWindow;
+  if (window > window_) {
+    flush_trace();
+    // One zero marks an idle stretch, however many windows it spans.
+    if (window > window_ + 1) trace_->counter(counter_name_, (window_ + 1) * kTraceWindow, 0.0);
+    window_ = window;
+  }
+  window_bytes_ += bytes;
+}
+
+void DramController::flush_trace() {
+  if (!trace_) return;
+  const double seconds = ticks_to_seconds(kTraceWindow);
+  trace_->counter(counter_name_, window_ * kTraceWindow, static_cast<double>(window_bytes_) / seconds / 1e9);
+  window_bytes_ = 0;
 }
 
 void DramController::add_granule(std::uint64_t granule, std::uint32_t bursts, bool is_write, Cycles arrival) {
@@ -61,6 +97,7 @@ Cycles DramController::access(std::uint64_t address, std::uint64_t length, bool 
   stats_.transactions += 1;
   (is_write ? stats_.bytes_written : stats_.bytes_read) += length;
   stats_.elapsed_cycles.value = std::max(stats_.elapsed_cycles.value, done);
+  if (trace_) sample_bandwidth(length, done);
   return done;
 }
 

@@ -18,6 +18,8 @@ DramModule::DramModule(sc_core::sc_module_name name, const DramConfig& config, T
   socket.register_b_transport(this, &DramModule::b_transport);
 }
 
+void DramModule::set_trace(TraceSink* sink) { controller_.set_trace(sink, tier_ == Tier::hbm ? "hbm" : "ddr"); }
+
 void DramModule::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const tlm::tlm_command command = payload.get_command();
   if (command == tlm::TLM_IGNORE_COMMAND) {

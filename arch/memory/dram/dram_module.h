@@ -26,11 +26,15 @@ class DramModule : public sc_core::sc_module {
   DramModule(sc_core::sc_module_name name, const DramConfig& config, Tier tier);
 
   DramController& controller() { return controller_; }
+  // Timeline of this tier (process "hbm" or "ddr", one thread per
+  // pseudo-channel, plus a bandwidth counter); null turns it off.
+  void set_trace(TraceSink* sink);
   const StatGroup& stats() const { return controller_.stats().group(); }
   double peak_bandwidth_Bps() const { return controller_.config().peak_bandwidth_Bps(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  void end_of_simulation() override { controller_.flush_trace(); }
 
   Tier tier_;
   Clock clock_;
