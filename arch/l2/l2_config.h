@@ -1,10 +1,9 @@
 #pragma once
-// The `l2` section, resolved: nothing past resolve_l2_config sees YAML.
+// The `l2` section, resolved: built by resolve_l2_config (sim/config/l2_resolver.cpp);
+// nothing in arch/ sees YAML.
 #include <string>
 
 #include "arch/address_map.h"
-#include "common/config_node.h"
-#include "common/params.h"
 #include "common/units.h"
 
 namespace npusim::arch {
@@ -25,8 +24,6 @@ struct L2Config {
   std::string capacity_where;
 };
 
-extern const ParamTable kL2Params;
 
-L2Config resolve_l2_config(const ConfigNode& section);
 
 }  // namespace npusim::arch

@@ -1,12 +1,11 @@
 #pragma once
-// The `noc` section, resolved: nothing past resolve_noc_config sees YAML.
+// The `noc` section, resolved: built by resolve_noc_config (sim/config/noc_resolver.cpp);
+// nothing in arch/ sees YAML.
 #include <array>
 #include <string>
 #include <vector>
 
 #include "arch/address_map.h"
-#include "common/config_node.h"
-#include "common/params.h"
 #include "common/units.h"
 
 namespace npusim::arch {
@@ -38,10 +37,6 @@ struct NocConfig {
   int core_node(int core) const { return core % nodes(); }
 };
 
-extern const ParamTable kNocParams;
-extern const ParamTable kNocTargetParams;
 
-// `cores` comes from the core configuration: one initiator port per core.
-NocConfig resolve_noc_config(const ConfigNode& section, int cores);
 
 }  // namespace npusim::arch

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "sim/config/block_resolvers.h"
 
 namespace npusim {
 namespace {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/memory/dram/dram_config.h"
 #include "arch/memory/dram/dram_scheduler.h"
 #include "common/config_node.h"

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/memory/dram/dram_controller.h"
 #include "common/config_node.h"
 

@@ -10,6 +10,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/address_map.h"
 #include "arch/memory/dram/dram_module.h"
 #include "common/config_node.h"

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/l2/l2.h"
 #include "common/error.h"
 #include "support/fixed_rate_memory.h"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/l2/l2.h"
 #include "common/error.h"
 #include "support/probe_initiator.h"

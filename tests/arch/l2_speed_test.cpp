@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/l2/l2.h"
 #include "arch/noc/noc.h"
 #include "support/fixed_rate_memory.h"

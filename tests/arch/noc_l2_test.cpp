@@ -4,6 +4,7 @@
 // HBM 102.4 GB/s (5:1 below the L2).
 #include <gtest/gtest.h>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/l2/l2.h"
 #include "arch/noc/noc.h"
 #include "common/error.h"

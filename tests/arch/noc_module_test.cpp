@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/noc/noc.h"
 #include "common/error.h"
 #include "support/fixed_rate_memory.h"

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/block_resolvers.h"
 #include "arch/noc/network.h"
 #include "arch/noc/noc_config.h"
 #include "common/error.h"

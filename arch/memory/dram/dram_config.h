@@ -1,6 +1,6 @@
 #pragma once
 // The resolved, immutable configuration of one DRAM tier (phase two of the
-// two-phase configuration). resolve_dram_config() reads a `dram` map, checks
+// two-phase configuration). resolve_dram_config() (sim/config/dram_resolver.cpp) reads a `dram` map, checks
 // it against the declared parameter table, and is the only place that sees
 // YAML; everything below it works on DramConfig.
 #include <cstdint>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "arch/memory/dram/dram_device.h"
-#include "common/config_node.h"
 #include "common/units.h"
 
 namespace npusim::arch::dram {
@@ -49,7 +48,6 @@ struct DramConfig {
   }
 };
 
-DramConfig resolve_dram_config(const ConfigNode& node);
 
 // "RoBaBgCoCh" -> fields; empty when the text is not a permutation of the five.
 std::vector<AddressField> parse_address_mapping(const std::string& text);

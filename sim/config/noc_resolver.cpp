@@ -1,8 +1,8 @@
-#include "arch/noc/noc_config.h"
+#include "sim/config/block_resolvers.h"
 
 #include <fmt/format.h>
 
-#include "arch/noc/rate.h"
+#include "sim/config/rate.h"
 #include "arch/noc/topology.h"
 
 namespace npusim::arch {

@@ -1,4 +1,4 @@
-#include "arch/memory/dram/dram_config.h"
+#include "sim/config/block_resolvers.h"
 
 #include <algorithm>
 #include <cctype>

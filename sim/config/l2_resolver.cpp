@@ -1,9 +1,9 @@
-#include "arch/l2/l2_config.h"
+#include "sim/config/block_resolvers.h"
 
 #include <fmt/format.h>
 
 #include "arch/l2/l2_model.h"
-#include "arch/noc/rate.h"
+#include "sim/config/rate.h"
 
 namespace npusim::arch {
 

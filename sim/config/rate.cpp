@@ -1,4 +1,4 @@
-#include "arch/noc/rate.h"
+#include "sim/config/rate.h"
 
 #include <cstdlib>
 #include <string>
