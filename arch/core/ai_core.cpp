@@ -15,10 +15,14 @@ namespace {
 sc_core::sc_time as_time(Tick t) { return sc_core::sc_time::from_value(t); }
 Tick now_ticks() { return sc_core::sc_time_stamp().value(); }
 
+// How far ahead of the current step (or instruction) to prefetch: a few
+// cache lines, enough to cover a miss at one step per ~50 ns.
+constexpr std::size_t kPrefetchSteps = 4;
+
 }  // namespace
 
 bool AiCore::PipeState::caught_up(std::size_t issued_limit) const {
-  return next == queue.size() || queue[next] >= issued_limit;
+  return next == steps.size() || steps[next].index >= issued_limit;
 }
 
 AiCore::AiCore(const sc_core::sc_module_name& name, const CoreConfig& config, CoreRole role, int global_index,
@@ -44,11 +48,14 @@ AiCore::AiCore(const sc_core::sc_module_name& name, const CoreConfig& config, Co
                                             group.event_ids(), config.event_ids));
   }
   for (int i = 0; i < kPipeCount; ++i) {
-    pipes_[i].pipe = static_cast<Pipe>(i);
+    PipeState& p = pipes_[i];
+    p.pipe = static_cast<Pipe>(i);
+    p.executed = stats_.instructions[i];
+    p.busy = stats_.busy_cycles[i];
     auto* source = new RequestSource;
     source->core = global_index;
-    pipes_[i].payload.set_extension(source);  // the payload owns and frees it
-    if (role_has_pipe(role, static_cast<Pipe>(i))) present_pipes_.push_back(static_cast<std::uint32_t>(i));
+    p.payload.set_extension(source);  // the payload owns and frees it
+    if (role_has_pipe(role, p.pipe)) present_pipes_.push_back(static_cast<std::uint32_t>(i));
   }
   const std::size_t flag_count = std::size_t{kPipeCount} * kPipeCount * config.event_ids;
   for (std::size_t i = 0; i < flag_count; ++i) local_flags_.emplace_back();
@@ -62,28 +69,46 @@ AiCore::AiCore(const sc_core::sc_module_name& name, const CoreConfig& config, Co
   if (role_has_pipe(role, Pipe::fixpipe)) SC_THREAD(fixpipe_thread);
 }
 
-void AiCore::load(const CoreProgram& program) {
+// ---------------------------------------------------------------- jobs
+
+void AiCore::load(const CoreProgram& program) { load(program, nullptr); }
+
+void AiCore::load(const CoreProgram& program, const std::vector<std::string>* op_names) {
   if (job_pending_ || !finished()) {
     throw SimulationError(fmt::format("core {}: load() while the previous job has not finished", name()));
   }
-  plan_ = plan_program(config_, identity_, program);  // throws before any state changes
-  program_ = program;
-  issue_tick_.assign(plan_.size(), 0);
-  issued_limit_ = 0;
-  for (auto& p : pipes_) {
-    p.queue.clear();
-    p.next = 0;
-    p.ahead = 0;
-    p.waiting = Wait::none;
-    p.busy_cycles = 0;
-    p.finish = now_ticks();
+  const std::vector<Instruction>& ins = program.instructions;
+  if (ins.size() > UINT32_MAX) throw SimulationError(fmt::format("core {}: program too long", name()));
+  for (auto& staged : staged_) staged.clear();
+  for (std::uint32_t i = 0; i < ins.size(); ++i) {
+    __builtin_prefetch(&ins[i] + kPrefetchSteps);  // the mapper wrote them long ago
+    const PlannedInstruction plan = plan_instruction(config_, identity_, i, ins[i]);  // throws
+    staged_[idx(plan.pipe)].push_back(make_step(i, ins[i], plan));
   }
-  for (std::uint32_t i = 0; i < plan_.size(); ++i) {
-    if (plan_[i].pipe != Pipe::scalar) pipes_[idx(plan_[i].pipe)].queue.push_back(i);
+
+  const Tick now = now_ticks();
+  program_size_ = ins.size();
+  op_names_ = op_names;
+  issue_tags_.clear();
+  if (trace_ != nullptr) {
+    for (const Instruction& in : ins) issue_tags_.push_back(in.op_tag);
+  }
+  epochs_.clear();
+  issued_limit_ = 0;
+  for (int i = 0; i < kPipeCount; ++i) {
+    PipeState& p = pipes_[i];
+    p.steps.swap(staged_[i]);
+    p.next = 0;
+    p.local = now;
+    p.epoch = 0;
+    p.waiting = Wait::none;
+    p.waiting_at = nullptr;
+    p.busy_cycles = 0;
+    p.finish = now;
   }
   for (auto& f : local_flags_) f.reset();
   group_.reset_incoming(identity_.index_in_group);
-  job_start_ = now_ticks();
+  job_start_ = now;
   job_pending_ = true;
   scalar_done_ = false;
   // Before the first sc_start every thread runs at initialisation and finds
@@ -93,11 +118,61 @@ void AiCore::load(const CoreProgram& program) {
   }
 }
 
+PipeStep AiCore::make_step(std::uint32_t index, const Instruction& in, const PlannedInstruction& plan) {
+  PipeStep s;
+  s.index = index;
+  s.op_tag = in.op_tag;
+  s.action = plan.action;
+  s.op = in.op;
+  s.dst = in.dst;
+  switch (plan.action) {
+    case Action::occupy: {
+      PipeStep::Occupy& o = s.occupy;
+      o.cycles = plan.cycles;
+      o.ticks = config_.clock.to_ticks(double(plan.cycles));
+      o.amount = in.bytes;
+      switch (in.op) {
+        case Opcode::mmad:
+          o.counter = stats_.macs.at(in.dtype);
+          o.amount = std::uint64_t{in.m} * in.k * in.n;
+          break;
+        case Opcode::vector_op:
+          o.counter = stats_.vector_element_ops;
+          o.amount = in.elements;
+          break;
+        case Opcode::load_l0: o.counter = stats_.l1_to_l0_bytes; break;
+        case Opcode::fixpipe: o.counter = stats_.l1_bytes_in; break;  // to L1; l0c_bytes_out in execute
+        case Opcode::move_l0c_ub: o.counter = stats_.ub_bytes_in; break;
+        default: o.counter = nullptr; break;
+      }
+      break;
+    }
+    case Action::gm_read:
+    case Action::gm_write: s.transfer = {in.gm_address, in.bytes, plan.gm_Bpc}; break;
+    case Action::set_flag:
+    case Action::wait_flag:
+      s.flag = {&local_flag(in.flag_src, in.flag_dst, in.event_id), in.partner, in.flag_src, in.flag_dst,
+                in.event_id};
+      break;
+    case Action::cross_set:
+      s.flag = {&group_.slot(identity_.index_in_group, in.partner, in.event_id), in.partner, in.flag_src,
+                in.flag_dst, in.event_id};
+      break;
+    case Action::cross_wait:
+      s.flag = {&group_.slot(in.partner, identity_.index_in_group, in.event_id), in.partner, in.flag_src,
+                in.flag_dst, in.event_id};
+      break;
+    case Action::barrier: break;
+  }
+  return s;
+}
+
 bool AiCore::finished() const {
   if (job_pending_ || !scalar_done_) return false;
+  const Tick now = now_ticks();
   for (std::uint32_t i : present_pipes_) {
     const PipeState& p = pipes_[i];
-    if (p.next != p.queue.size() || p.ahead != 0) return false;
+    if (p.next != p.steps.size() || p.local > now) return false;
   }
   return true;
 }
@@ -112,68 +187,84 @@ Cycles AiCore::job_cycles() const { return config_.clock.to_cycles_ceil(job_fini
 
 // ---------------------------------------------------------------- scalar
 
+Tick AiCore::issue_span(std::uint64_t instructions) const {
+  return config_.clock.to_ticks(double(instructions * config_.scalar_issue_cycles));
+}
+
 void AiCore::scalar_thread() {
   PipeState& s = pipes_[idx(Pipe::scalar)];
   for (;;) {
     while (!job_pending_) sleep(s, Wait::job);
     job_pending_ = false;
-    const std::size_t n = plan_.size();
+    const std::size_t n = program_size_;
     // Issue stamps count whole scalar cycles from the last time the scalar
     // stood still, so N instructions take exactly N * issue cycles.
-    Tick base = now_ticks();
-    std::uint64_t issued_since_base = 0;
-    auto stamp = [&]() { return base + config_.clock.to_ticks(double(issued_since_base * config_.scalar_issue_cycles)); };
-    std::size_t i = 0;
-    while (i < n) {
-      std::size_t j = i;
-      for (; j < n && plan_[j].pipe != Pipe::scalar; ++j) {
-        ++issued_since_base;
-        issue_tick_[j] = stamp();
-      }
-      issued_limit_ = j;
+    IssueEpoch epoch{0, now_ticks()};
+    epochs_.push_back(epoch);
+    for (s.next = 0; s.next < s.steps.size(); ++s.next) {
+      const PipeStep& step = s.steps[s.next];
+      const std::uint32_t j = step.index;
+      issued_limit_ = j;  // everything before this scalar instruction
       for (std::uint32_t k : present_pipes_) wake(pipes_[k]);
-      if (j == n) break;
-      ++issued_since_base;
-      const Tick at = stamp();
+      const Tick at = epoch.base + issue_span(j - epoch.first + 1);
       if (at > now_ticks()) wait_ticks(at - now_ticks());
-      execute(s, static_cast<std::uint32_t>(j));
+      s.local = now_ticks();
+      execute(s, step);
+      sync(s);  // a flag set ahead of the kernel holds the scalar until its time
       issued_limit_ = j + 1;
       if (now_ticks() > at) {  // it blocked: issue resumes from here
-        base = now_ticks();
-        issued_since_base = 0;
+        if (trace_ != nullptr) trace_issue(epoch.first, j + 1, epoch);
+        epoch = {j + 1, now_ticks()};
+        epochs_.push_back(epoch);
       }
-      i = j + 1;
+    }
+    if (issued_limit_ != n) {
+      issued_limit_ = n;
+      for (std::uint32_t k : present_pipes_) wake(pipes_[k]);
     }
     const Cycles issue_cycles = n * config_.scalar_issue_cycles;
     s.busy_cycles += issue_cycles;
-    *stats_.busy_cycles[idx(Pipe::scalar)] += issue_cycles;
-    s.finish = std::max(now_ticks(), base + config_.clock.to_ticks(double(issued_since_base * config_.scalar_issue_cycles)));
+    *s.busy += issue_cycles;
+    s.finish = std::max(now_ticks(), epoch.base + issue_span(n - epoch.first));
+    if (trace_ != nullptr) {
+      trace_issue(epoch.first, static_cast<std::uint32_t>(n), epoch);
+      s.trace.flush();
+    }
     scalar_done_ = true;
   }
 }
 
 // ---------------------------------------------------------------- pipes
 
+Tick AiCore::issue_tick(PipeState& p, std::uint32_t index) {
+  while (p.epoch + 1 < epochs_.size() && epochs_[p.epoch + 1].first <= index) ++p.epoch;
+  const IssueEpoch& e = epochs_[p.epoch];
+  return e.base + issue_span(index - e.first + 1);
+}
+
 void AiCore::pipe_loop(PipeState& p) {
   for (;;) {
-    if (p.next == p.queue.size()) {
+    if (p.next == p.steps.size()) {
       sync(p);
       sleep(p, Wait::job);
       continue;
     }
-    const std::uint32_t index = p.queue[p.next];
-    if (index >= issued_limit_) {
+    const PipeStep& s = p.steps[p.next];
+    // Between two activations of this pipe the other 400-odd pipe threads
+    // of the machine evict its steps from cache; fetch the next few early.
+    __builtin_prefetch(&s + kPrefetchSteps);
+    if (s.index >= issued_limit_) {
       sync(p);
       sleep(p, Wait::issue);
       continue;
     }
-    const Tick local = now_ticks() + p.ahead;
-    if (issue_tick_[index] > local) p.ahead += issue_tick_[index] - local;
-    execute(p, index);
+    p.local = std::max(p.local, issue_tick(p, s.index));
+    execute(p, s);
     ++p.next;
-    if (p.next == p.queue.size()) {
+    if (p.next == p.steps.size()) {
       sync(p);
       p.finish = now_ticks();
+      if (trace_ != nullptr) p.trace.flush();
     }
     if (barrier_waiting_ && p.caught_up(issued_limit_)) {
       sync(p);
@@ -182,53 +273,33 @@ void AiCore::pipe_loop(PipeState& p) {
   }
 }
 
-void AiCore::execute(PipeState& p, std::uint32_t index) {
-  const Instruction& in = program_.instructions[index];
-  const PlannedInstruction& plan = plan_[index];
-  *stats_.instructions[idx(p.pipe)] += 1;
-  switch (plan.action) {
+void AiCore::execute(PipeState& p, const PipeStep& s) {
+  *p.executed += 1;
+  switch (s.action) {
     case Action::occupy: {
-      const Tick duration = config_.clock.to_ticks(double(plan.cycles));
-      p.ahead += duration;
-      p.busy_cycles += plan.cycles;
-      *stats_.busy_cycles[idx(p.pipe)] += plan.cycles;
-      switch (in.op) {
-        case Opcode::mmad: *stats_.macs.at(in.dtype) += std::uint64_t{in.m} * in.k * in.n; break;
-        case Opcode::vector_op: *stats_.vector_element_ops += in.elements; break;
-        case Opcode::load_l0: *stats_.l1_to_l0_bytes += in.bytes; break;
-        case Opcode::fixpipe:
-          *stats_.l0c_bytes_out += in.bytes;
-          *stats_.l1_bytes_in += in.bytes;
-          break;
-        case Opcode::move_l0c_ub:
-          *stats_.l0c_bytes_out += in.bytes;
-          *stats_.ub_bytes_in += in.bytes;
-          break;
-        default: break;
-      }
+      const PipeStep::Occupy& o = s.occupy;
+      const Tick begin = p.local;
+      p.local += o.ticks;
+      p.busy_cycles += o.cycles;
+      *p.busy += o.cycles;
+      if (o.counter != nullptr) *o.counter += o.amount;
+      if (s.op == Opcode::fixpipe || s.op == Opcode::move_l0c_ub) *stats_.l0c_bytes_out += o.amount;
+      if (trace_ != nullptr) p.trace.add(label(s), begin, p.local);
       break;
     }
     case Action::gm_read:
-    case Action::gm_write:
-      sync(p);
-      gm_transfer(p, in, plan);
-      break;
-    case Action::set_flag:
-      sync(p);
-      local_flag(in.flag_src, in.flag_dst, in.event_id).raise();
-      break;
-    case Action::wait_flag:
-      take_flag(p, local_flag(in.flag_src, in.flag_dst, in.event_id), Wait::flag, index);
-      break;
+    case Action::gm_write: gm_transfer(p, s); break;
+    case Action::set_flag: s.flag.slot->raise(p.local); break;
+    case Action::wait_flag: take_flag(p, s, Wait::flag); break;
     case Action::cross_set:
+      // Another core's pipes may set the same slot: record at the kernel's
+      // time so the slot's sets stay in time order.
       sync(p);
-      group_.slot(identity_.index_in_group, in.partner, in.event_id).raise();
+      s.flag.slot->raise(p.local);
       break;
-    case Action::cross_wait:
-      take_flag(p, group_.slot(in.partner, identity_.index_in_group, in.event_id), Wait::cross_flag, index);
-      break;
+    case Action::cross_wait: take_flag(p, s, Wait::cross_flag); break;
     case Action::barrier:
-      p.waiting_at = index;
+      p.waiting_at = &s;
       barrier_waiting_ = true;
       while (!all_pipes_drained()) sleep(p, Wait::barrier);
       barrier_waiting_ = false;
@@ -236,29 +307,34 @@ void AiCore::execute(PipeState& p, std::uint32_t index) {
   }
 }
 
-void AiCore::take_flag(PipeState& p, FlagSlot& slot, Wait kind, std::uint32_t index) {
-  // A pending set happened at or before the kernel's time, hence before this
-  // pipe's local time: consume it without synchronising.
-  if (slot.try_take()) return;
-  sync(p);
-  (kind == Wait::flag ? *stats_.flag_waits : *stats_.cross_flag_waits) += 1;
-  p.waiting = kind;
-  p.waiting_at = index;
-  ++slot.waiters;
-  while (!slot.try_take()) {
-    wait(slot.raised);
-    *stats_.process_activations += 1;
+void AiCore::take_flag(PipeState& p, const PipeStep& s, Wait kind) {
+  FlagSlot& slot = *s.flag.slot;
+  Tick set_at = 0;
+  if (!slot.try_take(set_at)) {
+    // The setter has not reached its set yet. This pipe keeps its local
+    // time while it sleeps; the set's time decides when it goes on.
+    (kind == Wait::flag ? *stats_.flag_waits : *stats_.cross_flag_waits) += 1;
+    p.waiting = kind;
+    p.waiting_at = &s;
+    ++slot.waiters;
+    do {
+      wait(slot.raised);
+      *stats_.process_activations += 1;
+    } while (!slot.try_take(set_at));
+    --slot.waiters;
+    p.waiting = Wait::none;
+    set_at = std::max(set_at, now_ticks());
   }
-  --slot.waiters;
-  p.waiting = Wait::none;
+  p.local = std::max(p.local, set_at);
 }
 
-void AiCore::gm_transfer(PipeState& p, const Instruction& in, const PlannedInstruction& plan) {
-  const bool write = plan.action == Action::gm_write;
+void AiCore::gm_transfer(PipeState& p, const PipeStep& s) {
+  const bool write = s.action == Action::gm_write;
   tlm::tlm_generic_payload& t = p.payload;
-  Bytes remaining = in.bytes;
-  std::uint64_t address = in.gm_address;
+  Bytes remaining = s.transfer.bytes;
+  std::uint64_t address = s.transfer.gm_address;
   while (remaining > 0) {
+    sync(p);  // the memory system sees requests at the kernel's time
     const Bytes chunk = std::min(remaining, config_.transfer_chunk);
     t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     t.set_address(address);
@@ -274,35 +350,37 @@ void AiCore::gm_transfer(PipeState& p, const Instruction& in, const PlannedInstr
       throw SimulationError(fmt::format("core {}: {} of {} B at GM address {:#x} failed: {}", name(),
                                         write ? "write" : "read", chunk, address, t.get_response_string()));
     }
-    const Tick path = config_.clock.to_ticks(double(transfer_cycles(chunk, plan.gm_Bpc)));
+    const Tick path = config_.clock.to_ticks(double(transfer_cycles(chunk, s.transfer.gm_Bpc)));
     const Tick duration = std::max(path, Tick{delay.value()});
-    wait_ticks(duration);
+    // The pipe is busy until the last byte lands; it runs ahead to then and
+    // synchronises only when it next needs the kernel.
+    const Tick begin = p.local;
+    p.local = begin + duration;
     account(p, duration);
+    if (trace_ != nullptr) p.trace.add(label(s), begin, p.local);
     remaining -= chunk;
     address += chunk;
   }
   if (write) {
-    *stats_.gm_bytes_written += in.bytes;
-    if (in.op == Opcode::fixpipe) *stats_.l0c_bytes_out += in.bytes;
+    *stats_.gm_bytes_written += s.transfer.bytes;
+    if (s.op == Opcode::fixpipe) *stats_.l0c_bytes_out += s.transfer.bytes;
   } else {
-    *stats_.gm_bytes_read += in.bytes;
-    *(in.dst == Buffer::l1 ? stats_.l1_bytes_in : stats_.ub_bytes_in) += in.bytes;
+    *stats_.gm_bytes_read += s.transfer.bytes;
+    *(s.dst == Buffer::l1 ? stats_.l1_bytes_in : stats_.ub_bytes_in) += s.transfer.bytes;
   }
 }
 
 void AiCore::account(PipeState& p, Tick duration) {
   const Cycles cycles = config_.clock.to_cycles_ceil(duration);
   p.busy_cycles += cycles;
-  *stats_.busy_cycles[idx(p.pipe)] += cycles;
+  *p.busy += cycles;
 }
 
 // ---------------------------------------------------------------- kernel glue
 
 void AiCore::sync(PipeState& p) {
-  if (p.ahead == 0) return;
-  const Tick t = p.ahead;
-  wait_ticks(t);
-  p.ahead = 0;
+  const Tick now = now_ticks();
+  if (p.local > now) wait_ticks(p.local - now);
 }
 
 void AiCore::wait_ticks(Tick t) {
@@ -317,6 +395,7 @@ void AiCore::sleep(PipeState& p, Wait reason) {
   *stats_.process_activations += 1;
   p.sleeping = false;
   p.waiting = Wait::none;
+  p.local = now_ticks();  // it synchronised before sleeping: idle time is not run-ahead
 }
 
 void AiCore::wake(PipeState& p) {
@@ -324,10 +403,11 @@ void AiCore::wake(PipeState& p) {
 }
 
 bool AiCore::all_pipes_drained() const {
+  const Tick now = now_ticks();
   for (std::uint32_t i : present_pipes_) {
     if (static_cast<Pipe>(i) == Pipe::scalar) continue;
     const PipeState& p = pipes_[i];
-    if (!p.caught_up(issued_limit_) || p.ahead != 0) return false;
+    if (!p.caught_up(issued_limit_) || p.local > now) return false;
   }
   return true;
 }
@@ -341,22 +421,48 @@ FlagSlot& AiCore::local_flag(Pipe src, Pipe dst, std::uint32_t id) {
   return local_flags_[slot];
 }
 
+// ---------------------------------------------------------------- trace
+
+void AiCore::set_trace(TraceSink* sink) {
+  trace_ = sink;
+  for (std::uint32_t i : present_pipes_) {
+    PipeState& p = pipes_[i];
+    p.trace.attach(sink, sink != nullptr ? sink->track(basename(), pipe_name(p.pipe)) : -1);
+  }
+}
+
+const char* AiCore::label(const PipeStep& s) const {
+  if (op_names_ != nullptr && s.op_tag < op_names_->size()) return (*op_names_)[s.op_tag].c_str();
+  return opcode_name(s.op);
+}
+
+// The scalar's issue slots of instructions [from, to), issued in `epoch`.
+void AiCore::trace_issue(std::uint32_t from, std::uint32_t to, const IssueEpoch& epoch) {
+  if (issue_tags_.size() != program_size_) return;  // tracing was switched on after load()
+  PipeTrace& trace = pipes_[idx(Pipe::scalar)].trace;
+  for (std::uint32_t k = from; k < to; ++k) {
+    const std::uint32_t tag = issue_tags_[k];
+    const char* name = op_names_ != nullptr && tag < op_names_->size() ? (*op_names_)[tag].c_str() : "issue";
+    trace.add(name, epoch.base + issue_span(k - epoch.first), epoch.base + issue_span(k - epoch.first + 1));
+  }
+}
+
 // ---------------------------------------------------------------- reports
 
 std::string AiCore::describe_wait(const PipeState& p) const {
-  const Instruction* in = p.waiting_at < program_.instructions.size() ? &program_.instructions[p.waiting_at] : nullptr;
+  const PipeStep* s = p.waiting_at;
   switch (p.waiting) {
     case Wait::flag:
-      return fmt::format("waits on flag {}->{} id {} (instruction {}: {})", pipe_name(in->flag_src),
-                         pipe_name(in->flag_dst), in->event_id, p.waiting_at, opcode_name(in->op));
+      return fmt::format("waits on flag {}->{} id {} (instruction {}: {})", pipe_name(s->flag.src),
+                         pipe_name(s->flag.dst), s->flag.event_id, s->index, opcode_name(s->op));
     case Wait::cross_flag:
       return fmt::format("waits on cross-core flag from group core {} to group core {} id {} (instruction {}: {})",
-                         in->partner, identity_.index_in_group, in->event_id, p.waiting_at, opcode_name(in->op));
+                         s->flag.partner, identity_.index_in_group, s->flag.event_id, s->index, opcode_name(s->op));
     case Wait::barrier:
-      return fmt::format("waits at pipe_barrier(ALL) (instruction {}) for the other pipes to drain", p.waiting_at);
+      return fmt::format("waits at pipe_barrier(ALL) (instruction {}) for the other pipes to drain", s->index);
     case Wait::issue:
-      return fmt::format("has instruction {} ({}) not yet issued: the scalar unit is blocked", p.queue[p.next],
-                         opcode_name(program_.instructions[p.queue[p.next]].op));
+      return fmt::format("has instruction {} ({}) not yet issued: the scalar unit is blocked", p.steps[p.next].index,
+                         opcode_name(p.steps[p.next].op));
     case Wait::job:
     case Wait::none: break;
   }
@@ -368,11 +474,13 @@ std::string AiCore::blocked_report() const {
   std::string out;
   const std::string who = fmt::format("core {} ({}, global {})", name(), core_role_name(identity_.role), global_index_);
   if (job_pending_) return who + ": job loaded but never started (sc_start was not called)\n";
+  const Tick now = now_ticks();
   for (std::uint32_t i : present_pipes_) {
     const PipeState& p = pipes_[i];
-    const bool pending = static_cast<Pipe>(i) == Pipe::scalar ? !scalar_done_ : (p.next != p.queue.size() || p.ahead != 0);
+    const bool scalar = static_cast<Pipe>(i) == Pipe::scalar;
+    const bool pending = scalar ? !scalar_done_ : (p.next != p.steps.size() || p.local > now);
     if (!pending) continue;
-    const std::size_t left = static_cast<Pipe>(i) == Pipe::scalar ? plan_.size() - issued_limit_ + 1 : p.queue.size() - p.next;
+    const std::size_t left = scalar ? program_size_ - issued_limit_ + 1 : p.steps.size() - p.next;
     out += fmt::format("{}: pipe {} {}; {} instruction(s) left\n", who, pipe_name(p.pipe), describe_wait(p), left);
   }
   return out;

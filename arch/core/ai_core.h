@@ -6,16 +6,20 @@
 // per scalar_issue_cycles, into per-pipe in-order queues. Issue is a bound,
 // not a process step: a run of instructions between two scalar-pipe
 // instructions (flags on the scalar pipe, barriers, cross-core flags the
-// program gives to the scalar) is issued at once, each stamped with the time
-// the scalar would have issued it, and a pipe never starts an instruction
-// before its stamp. Queues are unbounded (the hardware's queue depth would
-// stall issue; programs from the mapper keep pipes close enough for that not
-// to matter). Each pipe is one SC_THREAD that runs ahead in local time
-// through instructions that touch nothing outside the pipe (cube, vector,
-// MTE1, on-chip moves) and synchronises with the kernel only before anything
-// another process can observe: a flag, a GM transfer, the end of its queue.
-// So a process activation happens per flag wait or GM transfer, not per
-// instruction and never per cycle.
+// program gives to the scalar) is issued at once, and a pipe never starts an
+// instruction before the time the scalar would have issued it. That time is
+// computed by the pipe from the run's start (an issue epoch), so issuing
+// costs nothing per instruction. Queues are unbounded (the hardware's queue
+// depth would stall issue; programs from the mapper keep pipes close enough
+// for that not to matter). Each pipe is one SC_THREAD with its own local
+// time, which runs ahead of the kernel through everything no other process
+// can observe before it happens: cube, vector, MTE1 and on-chip moves, and
+// local flags, which carry the time of their set (flag_slot.h). A pipe
+// synchronises with the kernel only before a GM transfer (the memory system
+// is shared and time-ordered), a cross-core flag, a barrier, and the end of
+// its queue; it blocks only on a flag whose set its setter has not reached.
+// So a process activation happens per GM transfer or truly blocking wait,
+// never per cycle and not per instruction.
 //
 // GM transfers go out through gm_socket following arch/memory/transport.h;
 // one occupies the pipe for max(bytes / per-core path rate, delay returned
@@ -27,6 +31,11 @@
 // the previous job finished), run sc_start until the kernel starves, then
 // check finished(); if a pipe still has work the program deadlocked and
 // check_finished()/throw_if_unfinished() say where.
+//
+// Trace. With set_trace(sink) every pipe writes its busy intervals as slices
+// on track (core name, pipe name), labelled with the op name of the
+// instruction (Program::op_names[op_tag] when load() was given the table,
+// the opcode name otherwise); back-to-back slices of one label merge.
 #include <array>
 #include <deque>
 #include <string>
@@ -41,8 +50,11 @@
 #include "arch/core/core_stats.h"
 #include "arch/core/cross_core_flags.h"
 #include "arch/core/flag_slot.h"
+#include "arch/core/pipe_step.h"
+#include "arch/core/pipe_trace.h"
 #include "arch/core/program_plan.h"
 #include "arch/isa.h"
+#include "common/trace_sink.h"
 #include "common/units.h"
 
 namespace npusim::arch {
@@ -63,7 +75,17 @@ class AiCore : public sc_core::sc_module {
 
   // Checks the program statically (SimulationError on overflow, missing
   // pipe, unsupported precision, bad flag) and queues it as the next job.
+  // The program is copied; it need not outlive the call.
   void load(const CoreProgram& program);
+  // The same, and trace slices are labelled op_names[op_tag]: pass the
+  // Program's op_names. The table is kept by pointer and must outlive the job.
+  void load(const CoreProgram& program, const std::vector<std::string>* op_names);
+
+  // Null (the default) turns tracing off, which costs one branch per
+  // instruction. Call between jobs; the scalar pipe's track is written from
+  // the next load() on. The sink must outlive the core or the next
+  // set_trace(nullptr).
+  void set_trace(TraceSink* sink);
 
   bool finished() const;
   // Throws SimulationError describing every blocked pipe if unfinished.
@@ -77,7 +99,7 @@ class AiCore : public sc_core::sc_module {
   Cycles job_cycles() const;
   Tick pipe_finish_tick(Pipe pipe) const { return pipes_[idx(pipe)].finish; }
   Cycles pipe_busy_cycles(Pipe pipe) const { return pipes_[idx(pipe)].busy_cycles; }
-  std::size_t program_size() const { return plan_.size(); }
+  std::size_t program_size() const { return program_size_; }
 
   const StatGroup& stats() const { return stats_.group; }
   StatGroup& stats() { return stats_.group; }
@@ -91,19 +113,32 @@ class AiCore : public sc_core::sc_module {
 
   struct PipeState {
     Pipe pipe = Pipe::scalar;
-    std::vector<std::uint32_t> queue;  // program indices, in order
-    std::size_t next = 0;
-    Tick ahead = 0;                    // local time ahead of the kernel
+    std::vector<PipeStep> steps;  // this pipe's instructions, in program order
+    std::size_t next = 0;         // steps[next] is the next to execute
+    // This pipe's own time: the kernel's time or later while it has work.
+    Tick local = 0;
+    std::size_t epoch = 0;        // issue epoch of steps[next] or earlier
     sc_core::sc_event wake;
     bool sleeping = false;
     Wait waiting = Wait::none;
-    std::uint32_t waiting_at = 0;      // program index it blocks on
+    const PipeStep* waiting_at = nullptr;  // the step it blocks on
     Cycles busy_cycles = 0;
     Tick finish = 0;
+    Counter* executed = nullptr;  // stats: instructions_<pipe>
+    Counter* busy = nullptr;      // stats: busy_cycles_<pipe>
+    PipeTrace trace;
     // Per pipe: an interconnect may block inside b_transport while another
     // pipe of this core sends its own request.
     tlm::tlm_generic_payload payload;
     bool caught_up(std::size_t issued_limit) const;
+  };
+
+  // Instructions from `first` on were issued one per scalar_issue_cycles
+  // from `base` (until the next epoch): the scalar restarts the count each
+  // time it stood still.
+  struct IssueEpoch {
+    std::uint32_t first;
+    Tick base;
   };
 
   static int idx(Pipe p) { return static_cast<int>(p); }
@@ -116,10 +151,13 @@ class AiCore : public sc_core::sc_module {
   void vector_thread() { pipe_loop(pipes_[idx(Pipe::vector)]); }
   void fixpipe_thread() { pipe_loop(pipes_[idx(Pipe::fixpipe)]); }
 
+  PipeStep make_step(std::uint32_t index, const Instruction& in, const PlannedInstruction& plan);
+  Tick issue_tick(PipeState& p, std::uint32_t index);
+  Tick issue_span(std::uint64_t instructions) const;
   void pipe_loop(PipeState& p);
-  void execute(PipeState& p, std::uint32_t index);
-  void gm_transfer(PipeState& p, const Instruction& in, const PlannedInstruction& plan);
-  void take_flag(PipeState& p, FlagSlot& slot, Wait kind, std::uint32_t index);
+  void execute(PipeState& p, const PipeStep& s);
+  void gm_transfer(PipeState& p, const PipeStep& s);
+  void take_flag(PipeState& p, const PipeStep& s, Wait kind);
   void sync(PipeState& p);
   void sleep(PipeState& p, Wait reason);
   void wake(PipeState& p);
@@ -128,6 +166,8 @@ class AiCore : public sc_core::sc_module {
   bool all_pipes_drained() const;
   FlagSlot& local_flag(Pipe src, Pipe dst, std::uint32_t id);
   void account(PipeState& p, Tick duration);
+  const char* label(const PipeStep& s) const;
+  void trace_issue(std::uint32_t from, std::uint32_t to, const IssueEpoch& epoch);
   std::string describe_wait(const PipeState& p) const;
 
   const CoreConfig config_;
@@ -136,9 +176,8 @@ class AiCore : public sc_core::sc_module {
   CrossCoreFlags& group_;
   CoreStats stats_;
 
-  CoreProgram program_;
-  std::vector<PlannedInstruction> plan_;
-  std::vector<Tick> issue_tick_;   // when the scalar issued each instruction
+  std::size_t program_size_ = 0;
+  std::vector<IssueEpoch> epochs_;
   std::size_t issued_limit_ = 0;   // instructions [0, issued_limit_) are issued
   bool job_pending_ = false;       // loaded, scalar has not started it
   bool scalar_done_ = true;
@@ -146,8 +185,15 @@ class AiCore : public sc_core::sc_module {
   Tick job_start_ = 0;
 
   std::array<PipeState, kPipeCount> pipes_;
+  // load() builds the next job here, so a program that fails its checks
+  // leaves the core as it was; then swaps (both keep their capacity).
+  std::array<std::vector<PipeStep>, kPipeCount> staged_;
   std::deque<FlagSlot> local_flags_;  // [src][dst][id]
   std::vector<std::uint32_t> present_pipes_;
+
+  TraceSink* trace_ = nullptr;
+  const std::vector<std::string>* op_names_ = nullptr;
+  std::vector<std::uint32_t> issue_tags_;  // op_tag per instruction, only when tracing
 };
 
 // After sc_start returned: throws one SimulationError naming, for each core

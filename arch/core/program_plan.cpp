@@ -74,8 +74,10 @@ class Checker {
   const Instruction& in_;
 };
 
-PlannedInstruction plan_one(const CoreConfig& cfg, const CoreIdentity& core, std::size_t index,
-                            const Instruction& in) {
+}  // namespace
+
+PlannedInstruction plan_instruction(const CoreConfig& cfg, const CoreIdentity& core, std::size_t index,
+                                    const Instruction& in) {
   const Checker check(cfg, core, index, in);
   PlannedInstruction p;
   p.pipe = pipe_of(in.op);
@@ -179,14 +181,12 @@ PlannedInstruction plan_one(const CoreConfig& cfg, const CoreIdentity& core, std
   return p;
 }
 
-}  // namespace
-
 std::vector<PlannedInstruction> plan_program(const CoreConfig& config, const CoreIdentity& core,
                                              const CoreProgram& program) {
   std::vector<PlannedInstruction> plan;
   plan.reserve(program.instructions.size());
   for (std::size_t i = 0; i < program.instructions.size(); ++i) {
-    plan.push_back(plan_one(config, core, i, program.instructions[i]));
+    plan.push_back(plan_instruction(config, core, i, program.instructions[i]));
   }
   return plan;
 }

@@ -39,6 +39,9 @@ struct CoreIdentity {
 
 // Throws SimulationError naming the core, the instruction index, its opcode
 // and the offending buffer, pipe, precision or flag.
+PlannedInstruction plan_instruction(const CoreConfig& config, const CoreIdentity& core, std::size_t index,
+                                    const Instruction& instruction);
+// plan_instruction over a whole program.
 std::vector<PlannedInstruction> plan_program(const CoreConfig& config, const CoreIdentity& core,
                                              const CoreProgram& program);
 
