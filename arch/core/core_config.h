@@ -1,6 +1,7 @@
 #pragma once
 // Resolved configuration of one Ascend-style AI core (the `core` YAML
-// section). Built once by resolve_core_config before elaboration and handed
+// section). Built once by resolve_core_config
+// (sim/config/core_resolver.cpp) before elaboration and handed
 // to the core modules as const; nothing below this header reads YAML.
 #include <array>
 #include <cstdint>
@@ -8,7 +9,6 @@
 #include <string>
 
 #include "arch/isa.h"
-#include "common/config_node.h"
 #include "common/dtype.h"
 #include "common/units.h"
 
@@ -74,10 +74,6 @@ struct CoreConfig {
   std::uint32_t cores_per_group() const { return style == CoreStyle::split ? 1 + vector_cores_per_cube : 1; }
 };
 
-const char* core_style_name(CoreStyle style);
-
-// Reads the `core` section (a map). Unknown keys, bad units and impossible
-// values are InputErrors naming file, line and YAML path.
-CoreConfig resolve_core_config(const ConfigNode& core_section);
+inline const char* core_style_name(CoreStyle style) { return style == CoreStyle::split ? "split" : "coupled"; }
 
 }  // namespace npusim::arch

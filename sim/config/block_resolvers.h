@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/core/core_config.h"
 #include "arch/l2/l2_config.h"
 #include "arch/memory/dram/dram_config.h"
 #include "arch/noc/noc_config.h"
@@ -17,6 +18,10 @@ namespace npusim::arch {
 extern const ParamTable kNocParams;
 extern const ParamTable kNocTargetParams;
 extern const ParamTable kL2Params;
+
+// Unknown keys, bad units and impossible values are InputErrors naming
+// file, line and YAML path.
+CoreConfig resolve_core_config(const ConfigNode& core_section);
 
 // `cores` comes from the core configuration: one initiator port per core.
 NocConfig resolve_noc_config(const ConfigNode& section, int cores);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arch/machine_config.h"
+#include "common/config_node.h"
 #include "mapper/machine_view.h"
 
 namespace npusim {

@@ -7,6 +7,7 @@
 #include "arch/core/core_config.h"
 #include "arch/isa.h"
 #include "common/config_node.h"
+#include "sim/config/block_resolvers.h"
 
 namespace npusim::arch::test {
 

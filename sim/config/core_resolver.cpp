@@ -1,4 +1,4 @@
-#include "arch/core/core_config.h"
+#include "sim/config/block_resolvers.h"
 
 #include <fmt/format.h>
 
@@ -115,7 +115,6 @@ std::map<std::string, double> read_vector_costs(const ConfigNode& node) {
 
 }  // namespace
 
-const char* core_style_name(CoreStyle style) { return style == CoreStyle::split ? "split" : "coupled"; }
 
 CoreConfig resolve_core_config(const ConfigNode& core_section) {
   core_section.expect_map();
