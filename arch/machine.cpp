@@ -38,18 +38,47 @@ Machine::Machine(const sc_core::sc_module_name& name, const MachineConfig& confi
       l2_->to_memory.bind(backing->socket);
     }
   }
-  for (const auto& port : config_.noc.targets) {
-    auto& socket = noc_->target_socket(port.name);
+  // Stream queues share the on-chip SRAM's timing (they are carved out of it);
+  // without an L2/SRAM the defaults of StreamTiming stand.
+  StreamTiming stream_timing;
+  if (config_.l2) {
+    stream_timing.clock = config_.l2->clock;
+    stream_timing.bytes_per_cycle = config_.l2->bank_bytes_per_cycle * std::max(1, config_.l2->banks);
+    stream_timing.latency_cycles = config_.l2->latency_cycles;
+  }
+  const int stream_port = config_.noc.port_for(tier_of(kStreamBase));
+  for (std::size_t i = 0; i < config_.noc.targets.size(); ++i) {
+    const auto& port = config_.noc.targets[i];
+    auto& noc_side = noc_->target_socket(port.name);
+    if (static_cast<int>(i) == stream_port) {
+      stream_router_ = std::make_unique<StreamRouter>("stream_router");
+      streams_ = std::make_unique<StreamQueues>("streams", stream_timing);
+      noc_side.bind(stream_router_->in);
+      stream_router_->to_streams.bind(streams_->socket);
+    }
+    auto bind = [&](auto& target) {
+      if (stream_router_ && static_cast<int>(i) == stream_port) {
+        stream_router_->to_memory.bind(target);
+      } else {
+        noc_side.bind(target);
+      }
+    };
     if ((port.name == "l2" || port.name == "sram") && l2_) {
-      socket.bind(l2_->in);
+      bind(l2_->in);
     } else if (port.name == "hbm" && hbm_) {
-      socket.bind(hbm_->socket);
+      bind(hbm_->socket);
     } else if (port.name == "ddr" && ddr_) {
-      socket.bind(ddr_->socket);
+      bind(ddr_->socket);
     } else {
       throw InputError(fmt::format("noc target port '{}' has no block to connect to", port.name));
     }
   }
+}
+
+void Machine::set_trace(TraceSink* sink) {
+  for (auto& core : cores_) core->set_trace(sink);
+  if (hbm_) hbm_->set_trace(sink);
+  if (ddr_) ddr_->set_trace(sink);
 }
 
 Tick Machine::now() const { return static_cast<Tick>(sc_core::sc_time_stamp().value()); }
@@ -69,10 +98,11 @@ JobTiming Machine::run(const Program& program) {
   JobTiming timing;
   timing.start = now();
   for (std::size_t g = 0; g < core.cube_cores; ++g) {
-    cores_[g * per_group]->load(g < program.cube_cores.size() ? program.cube_cores[g] : empty_);
+    cores_[g * per_group]->load(g < program.cube_cores.size() ? program.cube_cores[g] : empty_, &program.op_names);
     for (std::size_t j = 0; j < vector_per_group; ++j) {
       const std::size_t v = g * vector_per_group + j;
-      cores_[g * per_group + 1 + j]->load(v < program.vector_cores.size() ? program.vector_cores[v] : empty_);
+      cores_[g * per_group + 1 + j]->load(v < program.vector_cores.size() ? program.vector_cores[v] : empty_,
+                                          &program.op_names);
     }
   }
   sc_core::sc_start();

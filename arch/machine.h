@@ -15,6 +15,9 @@
 #include "arch/machine_config.h"
 #include "arch/memory/dram/dram_module.h"
 #include "arch/noc/noc.h"
+#include "common/trace_sink.h"
+#include "arch/stream/stream_queues.h"
+#include "arch/stream/stream_router.h"
 
 namespace npusim::arch {
 
@@ -32,6 +35,10 @@ class Machine : public sc_core::sc_module {
   // throws SimulationError if any core could not finish (a deadlock).
   JobTiming run(const Program& program);
 
+  // Timeline of every core pipe and DRAM pseudo-channel; null turns it off.
+  // The sink must outlive the runs it records.
+  void set_trace(TraceSink* sink);
+
   const MachineConfig& config() const { return config_; }
   const std::vector<std::unique_ptr<AiCore>>& cores() const { return cores_; }
   const Noc& noc() const { return *noc_; }
@@ -39,6 +46,11 @@ class Machine : public sc_core::sc_module {
   const dram::DramModule* hbm() const { return hbm_.get(); }
   const dram::DramModule* ddr() const { return ddr_.get(); }
   Tick now() const;
+
+  // Stage-to-stage queues of layer-pipelined dataflow (arch/stream/), in
+  // front of the port that serves the HBM tier; null when no port does.
+  StreamQueues* streams() { return streams_.get(); }
+  const StreamQueues* streams() const { return streams_.get(); }
 
  private:
   const MachineConfig config_;
@@ -48,6 +60,8 @@ class Machine : public sc_core::sc_module {
   std::unique_ptr<L2> l2_;
   std::unique_ptr<dram::DramModule> hbm_;
   std::unique_ptr<dram::DramModule> ddr_;
+  std::unique_ptr<StreamRouter> stream_router_;
+  std::unique_ptr<StreamQueues> streams_;
   CoreProgram empty_;
 };
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
 #include "mapper/vector/vector_lowering.h"
+#include "mapper/vector/vector_passes.h"
 
 namespace npusim::mapper {
 namespace {
@@ -15,36 +16,15 @@ using arch::VectorOpKind;
 using workloads::OpKind;
 using workloads::TensorRole;
 
-std::string signature(const GemmProblem& p) {
+}  // namespace
+
+std::string gemm_signature(const GemmProblem& p) {
   return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
                      dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits, static_cast<int>(p.sparsity),
                      p.b_shared_by);
 }
 
-// Vector passes per element for each element-wise op kind. Counts follow the
-// usual kernels: softmax is max, subtract-and-exp, sum, scale; RMSNorm is
-// square, sum, rsqrt, scale, weight.
-std::vector<VectorPass> passes_for(OpKind kind) {
-  switch (kind) {
-    case OpKind::Softmax:
-      return {{VectorOpKind::reduce_max, 1}, {VectorOpKind::exp, 1}, {VectorOpKind::reduce_sum, 1},
-              {VectorOpKind::mul, 1}};
-    case OpKind::RMSNorm:
-      return {{VectorOpKind::mul, 1}, {VectorOpKind::reduce_sum, 1}, {VectorOpKind::rsqrt, 1},
-              {VectorOpKind::mul, 2}};
-    case OpKind::LayerNorm:
-      return {{VectorOpKind::reduce_sum, 2}, {VectorOpKind::rsqrt, 1}, {VectorOpKind::mul, 2},
-              {VectorOpKind::add, 2}};
-    case OpKind::RoPE: return {{VectorOpKind::mul, 2}, {VectorOpKind::add, 1}};
-    case OpKind::SwiGLU: return {{VectorOpKind::silu, 1}, {VectorOpKind::mul, 1}};
-    case OpKind::Activation: return {{VectorOpKind::silu, 1}};
-    case OpKind::ElementwiseAdd: return {{VectorOpKind::add, 1}};
-    case OpKind::ElementwiseMul: return {{VectorOpKind::mul, 1}};
-    case OpKind::TopK: return {{VectorOpKind::reduce_max, 2}, {VectorOpKind::exp, 1}};
-    case OpKind::ExpertCombine: return {{VectorOpKind::mul, 1}, {VectorOpKind::add, 1}};
-    default: return {{VectorOpKind::copy, 1}};
-  }
-}
+namespace {
 
 bool costs_nothing(OpKind kind) {
   // Views change no bytes; collectives are free on a single chip, which is
@@ -63,14 +43,16 @@ arch::Program empty_program(const MachineView& machine) {
 }  // namespace
 
 const GemmChoice& GemmTilingCache::choose(const GemmProblem& problem, const MachineView& machine) {
-  const std::string key = signature(problem);
+  const std::string key = gemm_signature(problem);
   auto it = choices_.find(key);
   if (it != choices_.end()) {
     ++hits_;
     return it->second;
   }
   ++searches_;
-  return choices_.emplace(key, choose_gemm_tiling(problem, machine)).first->second;
+  const GemmChoice& choice = choices_.emplace(key, search_gemm_tiling(problem, machine, options_, confirm_)).first->second;
+  confirmations_ += static_cast<std::size_t>(choice.confirmed);
+  return choice;
 }
 
 GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, const Placement& placement) {
@@ -83,6 +65,9 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
   p.n = shape.n;
   workloads::TensorId a_id = op.inputs.at(0);
   workloads::TensorId b_id = op.inputs.size() > 1 ? op.inputs[1] : op.inputs[0];
+  for (auto in : op.inputs) {
+    if (!op.weight && graph.tensor(in).role == TensorRole::kv_cache) b_id = in;
+  }
   if (op.weight) {
     b_id = *op.weight;
     for (auto in : op.inputs) {
@@ -99,6 +84,7 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
               : b.role == TensorRole::kv_cache ? b.kv_format.precision
                                                : b.dtype;
   p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
+  p.c_dtype = fixpipe_output_dtype(graph, id).value_or(p.c_dtype);
   apply_operand_formats(graph, id, p);
   p.a_address = placement.tensors.at(a_id).address;
   p.b_address = placement.tensors.at(b_id).address;
@@ -112,9 +98,16 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
 }
 
 KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
-                                   GemmTilingCache& cache) {
+                                   GemmTilingCache& cache, const MapperOptions& options) {
   KernelMapping mapping;
-  mapping.placement = place_tensors(graph, machine);
+  mapping.placement =
+      for_each_kernel_job(graph, machine, cache, options, [&](Job& job) { mapping.jobs.push_back(std::move(job)); });
+  return mapping;
+}
+
+Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
+                              const MapperOptions& options, const std::function<void(Job&)>& on_job) {
+  const Placement placement = place_tensors(graph, machine, options.placement);
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind)) continue;
@@ -125,9 +118,12 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
     job.program.op_names = {op.name};
     if (workloads::is_matmul_like(op.kind)) {
       if (!op.matmul || op.matmul->macs() == 0) continue;  // an expert no token was routed to
-      const GemmProblem problem = gemm_problem_for(graph, id, mapping.placement);
+      const GemmProblem problem = gemm_problem_for(graph, id, placement);
       const GemmChoice& choice = cache.choose(problem, machine);
       emit_gemm(problem, choice.tiling, machine, 0, job.program);
+      // Dequantization and decompression the formats cost, on the vector
+      // cores in the same job (compression decides what; no GM bytes of its own).
+      for (const auto& extra : operand_work(graph, id, problem).alongside) emit_vector(extra, machine, 0, job.program);
       job.estimated_seconds = choice.cost.seconds;
       job.tiling = choice.tiling.describe();
     } else {
@@ -139,14 +135,18 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
       v.dtype = graph.tensor(op.outputs.front()).dtype;
       v.in_bytes_per_element = static_cast<double>(op.bytes_read.total()) / static_cast<double>(elements);
       v.out_bytes_per_element = static_cast<double>(op.bytes_written.total()) / static_cast<double>(elements);
-      v.passes = passes_for(op.kind);
-      v.in_address = op.inputs.empty() ? 0 : mapping.placement.tensors.at(op.inputs.front()).address;
-      v.out_address = mapping.placement.tensors.at(op.outputs.front()).address;
+      v.passes = vector_passes_for(op.kind);
+      const VectorOpExtras extras = vector_op_extras(graph, id);
+      v.passes.insert(v.passes.end(), extras.passes.begin(), extras.passes.end());
+      v.out_bytes_per_element *= extras.out_bytes_scale;
+      v.in_address = op.inputs.empty() ? 0 : placement.tensors.at(op.inputs.front()).address;
+      v.out_address = placement.tensors.at(op.outputs.front()).address;
       emit_vector(v, machine, 0, job.program);
+      job.estimated_seconds = estimate_vector_seconds(v, machine);
     }
-    mapping.jobs.push_back(std::move(job));
+    on_job(job);
   }
-  return mapping;
+  return placement;
 }
 
 }  // namespace npusim::mapper

@@ -3,12 +3,15 @@
 // and its results go through L2/HBM to the next op. The machine runs one job
 // to completion before the next starts.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "arch/isa.h"
 #include "mapper/gemm/gemm_cost.h"
+#include "mapper/mapper_options.h"
+#include "mapper/search/tiling_search.h"
 #include "mapper/machine_view.h"
 #include "mapper/placement.h"
 #include "workloads/graph.h"
@@ -27,14 +30,21 @@ struct Job {
 // are searched once.
 class GemmTilingCache {
  public:
+  explicit GemmTilingCache(SearchOptions options = {}, GemmConfirmer confirm = {})
+      : options_(std::move(options)), confirm_(std::move(confirm)) {}
   const GemmChoice& choose(const GemmProblem& problem, const MachineView& machine);
+  const SearchOptions& options() const { return options_; }
   std::size_t searches() const { return searches_; }
   std::size_t hits() const { return hits_; }
+  std::size_t confirmations() const { return confirmations_; }
 
  private:
+  SearchOptions options_;
+  GemmConfirmer confirm_;
   std::map<std::string, GemmChoice> choices_;
   std::size_t searches_ = 0;
   std::size_t hits_ = 0;
+  std::size_t confirmations_ = 0;
 };
 
 struct KernelMapping {
@@ -42,10 +52,21 @@ struct KernelMapping {
   Placement placement;
 };
 
-KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
-                                   GemmTilingCache& cache);
+// The same mapping one job at a time: each job is handed to `on_job` and
+// dropped, so a whole model's programs never sit in memory together (a
+// prefill of a large model holds gigabytes of instructions). Returns the
+// placement the jobs use.
+Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
+                              const MapperOptions& options, const std::function<void(Job&)>& on_job);
 
-// The GEMM a matmul-like op asks for, with operands placed.
+KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
+                                   GemmTilingCache& cache, const MapperOptions& options = MapperOptions{});
+
+// The cache key: everything about a GEMM that changes its best tiling.
+std::string gemm_signature(const GemmProblem& problem);
+
+// The GEMM a matmul-like op asks for, with operands placed. Attention's B
+// is the KV cache when the step has one (it dominates the bytes).
 GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, const Placement& placement);
 
 }  // namespace npusim::mapper

@@ -31,12 +31,19 @@ struct MachineView {
   double gm_write_Bpc = 32;   // MTE3 / fixpipe to GM
   double l1_to_l0a_Bpc = 512;
   double l1_to_l0b_Bpc = 256;
+  // Cycles before the first byte of one GM read arrives (L2 lookup, NoC and
+  // a DRAM row miss). A pipe's GM requests are blocking, one chunk of at
+  // most gm_chunk bytes at a time, so every chunk pays it once.
+  double gm_latency_cycles = 0;
+  Bytes gm_chunk = 64 * 1024;
 
   // Chip-level memory bandwidth per tier, bytes per second.
   double hbm_Bps = 0;
   double ddr_Bps = 0;
   double sram_Bps = 0;
   Bytes hbm_capacity = 0, ddr_capacity = 0, sram_capacity = 0;
+  // An L2 cache (not a tier): on-chip space stream queues may be carved from.
+  Bytes l2_capacity = 0;
 
   double cube_macs_per_cycle(DType t) const {
     auto it = cube_shape.find(t);

@@ -1,6 +1,8 @@
 #include "mapper/placement.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -9,82 +11,151 @@
 namespace npusim::mapper {
 namespace {
 
+using workloads::TensorRole;
 constexpr Bytes kAlignment = 4096;
 
 // First-fit allocator over one tier, for activations whose lifetimes end.
 class ArenaAllocator {
  public:
-  explicit ArenaAllocator(Bytes capacity) : capacity_(capacity) {}
+  ArenaAllocator(std::uint64_t base, Bytes capacity) : base_(base), capacity_(capacity) {}
 
-  // Returns the offset or nullopt when no free range is large enough.
-  std::optional<Bytes> allocate(Bytes size) {
+  std::optional<std::uint64_t> allocate(Bytes size) {
     size = round_up(std::max<Bytes>(size, 1), kAlignment);
     Bytes cursor = 0;
-    for (auto it = used_.begin(); it != used_.end(); ++it) {
-      if (it->first - cursor >= size) return take(cursor, size);
-      cursor = it->first + it->second;
+    for (const auto& [offset, length] : used_) {
+      if (offset - cursor >= size) return take(cursor, size);
+      cursor = offset + length;
     }
     if (capacity_ - std::min(capacity_, cursor) >= size) return take(cursor, size);
     return std::nullopt;
   }
-  void release(Bytes offset) { used_.erase(offset); }
+  bool owns(std::uint64_t address) const { return address >= base_ && address < base_ + capacity_; }
+  void release(std::uint64_t address) { used_.erase(address - base_); }
   Bytes peak() const { return peak_; }
 
  private:
-  Bytes take(Bytes offset, Bytes size) {
+  std::uint64_t take(Bytes offset, Bytes size) {
     used_[offset] = size;
     peak_ = std::max(peak_, offset + size);
-    return offset;
+    return base_ + offset;
   }
+  std::uint64_t base_;
   Bytes capacity_;
   std::map<Bytes, Bytes> used_;  // offset -> size
   Bytes peak_ = 0;
 };
 
+struct TierState {
+  Bytes capacity = 0;
+  Bytes used = 0;  // resident bytes, from the tier's base
+};
+
+Bytes capacity_of(const MachineView& m, arch::Tier t) {
+  switch (t) {
+    case arch::Tier::sram: return m.sram_capacity;
+    case arch::Tier::hbm: return m.hbm_capacity;
+    case arch::Tier::ddr: return m.ddr_capacity;
+  }
+  return 0;
+}
+
 }  // namespace
 
-Placement place_tensors(const workloads::Graph& graph, const MachineView& machine) {
-  using workloads::TensorRole;
-  Placement placement;
-  placement.tensors.resize(graph.num_tensors());
+std::string Placement::describe() const {
+  std::string out;
+  for (const auto& [tier, bytes] : resident_bytes) {
+    out += fmt::format("{}{} {:.2f} GB", out.empty() ? "" : ", ", tier, static_cast<double>(bytes) / 1e9);
+  }
+  return fmt::format("{} resident; {} tensors spilled", out.empty() ? "nothing" : out, spilled_tensors);
+}
 
-  struct Tier {
-    arch::Tier tier;
-    Bytes capacity;
-    Bytes used = 0;
-  };
-  std::vector<Tier> resident_tiers;
-  if (machine.hbm_capacity > 0) resident_tiers.push_back({arch::Tier::hbm, machine.hbm_capacity});
-  if (machine.ddr_capacity > 0) resident_tiers.push_back({arch::Tier::ddr, machine.ddr_capacity});
-  if (resident_tiers.empty()) throw InputError("the machine has neither HBM nor DDR to hold weights");
-
-  for (const auto& t : graph.tensors()) {
-    if (t.role == TensorRole::activation) continue;
-    const Bytes size = round_up(std::max<Bytes>(t.bytes(), 1), kAlignment);
-    bool placed = false;
-    for (auto& tier : resident_tiers) {
-      if (tier.used + size > tier.capacity) continue;
-      placement.tensors[t.id] = {tier.tier, arch::tier_base(tier.tier) + tier.used};
-      tier.used += size;
-      placement.resident_bytes[arch::tier_name(tier.tier)] += t.bytes();
-      placed = true;
-      break;
-    }
-    if (!placed) {
-      std::string tried;
-      for (const auto& tier : resident_tiers) {
-        tried += fmt::format("{}{} ({} of {} B used)", tried.empty() ? "" : ", ", arch::tier_name(tier.tier), tier.used,
-                             tier.capacity);
-      }
-      throw InputError(fmt::format("tensor '{}' ({} B, {}) does not fit in any tier: {}", t.name, t.bytes(),
-                                   workloads::role_name(t.role), tried));
+std::vector<bool> hot_experts(const workloads::Graph& graph, double fraction) {
+  // tokens[layer][expert], from each expert's first matmul.
+  std::map<int, std::map<int, std::uint64_t>> tokens;
+  for (auto id : graph.topological_order()) {
+    const auto& op = graph.op(id);
+    if (op.expert >= 0 && op.matmul) {
+      auto& t = tokens[op.layer][op.expert];
+      t = std::max(t, op.matmul->m);
     }
   }
+  std::map<int, std::vector<bool>> hot_by_layer;
+  for (auto& [layer, experts] : tokens) {
+    std::vector<std::pair<std::uint64_t, int>> ranked;
+    for (const auto& [e, t] : experts) ranked.push_back({t, e});
+    // Most tokens first; ties by index so the choice is deterministic.
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    const auto keep = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(fraction * ranked.size())));
+    auto& hot = hot_by_layer[layer];
+    int max_e = 0;
+    for (const auto& r : ranked) max_e = std::max(max_e, r.second);
+    hot.assign(static_cast<std::size_t>(max_e) + 1, false);
+    for (std::size_t i = 0; i < keep && i < ranked.size(); ++i) hot[static_cast<std::size_t>(ranked[i].second)] = true;
+  }
+  std::vector<bool> out(graph.num_tensors(), false);
+  for (const auto& t : graph.tensors()) {
+    if (t.expert < 0) continue;
+    auto it = hot_by_layer.find(t.layer);
+    out[t.id] = it != hot_by_layer.end() && static_cast<std::size_t>(t.expert) < it->second.size() &&
+                it->second[static_cast<std::size_t>(t.expert)];
+  }
+  return out;
+}
 
-  // Activations share what the first tier has left, reused after last use.
-  Tier& scratch_tier = resident_tiers.front();
-  ArenaAllocator arena(scratch_tier.capacity - scratch_tier.used);
-  const std::uint64_t scratch_base = arch::tier_base(scratch_tier.tier) + scratch_tier.used;
+Placement place_tensors(const workloads::Graph& graph, const MachineView& machine, const PlacementPolicy& policy) {
+  Placement placement;
+  placement.tensors.resize(graph.num_tensors());
+  std::map<arch::Tier, TierState> tiers;
+  for (arch::Tier t : {arch::Tier::sram, arch::Tier::hbm, arch::Tier::ddr}) tiers[t].capacity = capacity_of(machine, t);
+  const std::vector<bool> hot = hot_experts(graph, policy.hot_expert_fraction);
+
+  auto rule_for = [&](const workloads::Tensor& t) -> const TierRule& {
+    if (t.role == TensorRole::kv_cache) return policy.kv_cache;
+    if (t.role == TensorRole::activation) return policy.activations;
+    if (t.expert >= 0) return hot[t.id] ? policy.hot_experts : policy.cold_experts;
+    return policy.weights;
+  };
+  auto fail = [&](const workloads::Tensor& t, const TierRule& rule) {
+    const auto& home = tiers[rule.tier];
+    std::string why = home.capacity == 0
+                          ? fmt::format("the machine has no {} tier", arch::tier_name(rule.tier))
+                          : fmt::format("{} has {} of {} B used", arch::tier_name(rule.tier), home.used, home.capacity);
+    std::string spill = "the placement policy configures no spill tier for it";
+    if (rule.has_spill) {
+      const auto& s = tiers[rule.spill];
+      spill = s.capacity == 0 ? fmt::format("its spill tier {} does not exist on this machine", arch::tier_name(rule.spill))
+                              : fmt::format("its spill tier {} is full too ({} of {} B used)", arch::tier_name(rule.spill),
+                                            s.used, s.capacity);
+    }
+    throw InputError(fmt::format("tensor '{}' ({} B, {}) does not fit in tier {}: {}, and {}", t.name, t.bytes(),
+                                 workloads::role_name(t.role), arch::tier_name(rule.tier), why, spill));
+  };
+
+  // Resident tensors, in graph order.
+  for (const auto& t : graph.tensors()) {
+    if (t.role == TensorRole::activation) continue;
+    const TierRule& rule = rule_for(t);
+    const Bytes size = round_up(std::max<Bytes>(t.bytes(), 1), kAlignment);
+    std::optional<arch::Tier> chosen;
+    for (int attempt = 0; attempt < (rule.has_spill ? 2 : 1) && !chosen; ++attempt) {
+      const arch::Tier tier = attempt == 0 ? rule.tier : rule.spill;
+      if (tiers[tier].used + size <= tiers[tier].capacity) chosen = tier;
+    }
+    if (!chosen) fail(t, rule);
+    auto& state = tiers[*chosen];
+    placement.tensors[t.id] = {*chosen, arch::tier_base(*chosen) + state.used, *chosen != rule.tier};
+    if (*chosen != rule.tier) ++placement.spilled_tensors;
+    state.used += size;
+    placement.resident_bytes[arch::tier_name(*chosen)] += t.bytes();
+  }
+
+  // Activations: arenas over what each tier has left, reused after last use.
+  std::map<arch::Tier, ArenaAllocator> arenas;
+  for (auto& [tier, state] : tiers) {
+    arenas.emplace(tier, ArenaAllocator(arch::tier_base(tier) + state.used, state.capacity - std::min(state.capacity, state.used)));
+  }
   const auto order = graph.topological_order();
   std::vector<std::size_t> last_use(graph.num_tensors(), 0);
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -92,15 +163,19 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     for (auto id : graph.op(order[i]).outputs) last_use[id] = std::max(last_use[id], i);
   }
   std::vector<bool> allocated(graph.num_tensors(), false);
+  const TierRule& act = policy.activations;
   auto allocate = [&](workloads::TensorId id) {
     const auto& t = graph.tensor(id);
     if (t.role != TensorRole::activation || allocated[id]) return;
-    auto offset = arena.allocate(t.bytes());
-    if (!offset) {
-      throw InputError(fmt::format("activation '{}' ({} B) does not fit in what {} has left after weights and KV",
-                                   t.name, t.bytes(), arch::tier_name(scratch_tier.tier)));
+    std::optional<std::uint64_t> at = arenas.at(act.tier).allocate(t.bytes());
+    arch::Tier tier = act.tier;
+    if (!at && act.has_spill) {
+      tier = act.spill;
+      at = arenas.at(tier).allocate(t.bytes());
+      if (at) ++placement.spilled_tensors;
     }
-    placement.tensors[id] = {scratch_tier.tier, scratch_base + *offset};
+    if (!at) fail(t, act);
+    placement.tensors[id] = {tier, *at, tier != act.tier};
     allocated[id] = true;
   };
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -109,12 +184,14 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     for (auto id : op.outputs) allocate(id);
     for (auto id : op.inputs) {
       if (allocated[id] && last_use[id] == i && graph.tensor(id).role == TensorRole::activation) {
-        arena.release(placement.tensors[id].address - scratch_base);
+        arenas.at(placement.tensors[id].tier).release(placement.tensors[id].address);
       }
     }
   }
-  for (const auto& tier : resident_tiers) placement.peak_bytes[arch::tier_name(tier.tier)] = tier.used;
-  placement.peak_bytes[arch::tier_name(scratch_tier.tier)] += arena.peak();
+  for (auto& [tier, state] : tiers) {
+    const Bytes peak = state.used + arenas.at(tier).peak();
+    if (peak > 0) placement.peak_bytes[arch::tier_name(tier)] = peak;
+  }
   return placement;
 }
 

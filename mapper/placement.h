@@ -1,8 +1,9 @@
 #pragma once
 // Where every tensor of a graph lives: a tier and an address in the global
-// address space (arch/address_map.h). Weights and the KV cache are resident
-// for the whole run; activations live from their producer to their last
-// consumer, so their space is reused as the graph proceeds.
+// address space (arch/address_map.h), by capacity and the placement policy
+// (mapper_options.h). Weights and the KV cache are resident for the whole
+// run; activations live from their producer to their last consumer, so their
+// space is reused as the graph proceeds.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "arch/address_map.h"
 #include "mapper/machine_view.h"
+#include "mapper/mapper_options.h"
 #include "workloads/graph.h"
 
 namespace npusim::mapper {
@@ -17,17 +19,24 @@ namespace npusim::mapper {
 struct TensorPlace {
   arch::Tier tier = arch::Tier::hbm;
   std::uint64_t address = 0;
+  bool spilled = false;  // placed in its rule's spill tier
 };
 
 struct Placement {
   std::vector<TensorPlace> tensors;  // indexed by TensorId
   std::map<std::string, Bytes> resident_bytes;  // tier name -> weights + KV held there
   std::map<std::string, Bytes> peak_bytes;      // tier name -> peak including activations
+  std::size_t spilled_tensors = 0;
+  std::string describe() const;  // "hbm 13.5 GB, ddr 80.1 GB resident; 3 spilled"
 };
 
-// Places weights and KV in HBM while they fit, then DDR when the machine has
-// it; activations in HBM. A tensor that fits nowhere is an InputError naming
-// the tensor and the tiers tried.
-Placement place_tensors(const workloads::Graph& graph, const MachineView& machine);
+// Throws InputError naming the tensor and tier when a tensor does not fit
+// its policy tier and the policy configures no spill tier (or that is full).
+Placement place_tensors(const workloads::Graph& graph, const MachineView& machine,
+                        const PlacementPolicy& policy = PlacementPolicy{});
+
+// Routed experts of each MoE layer ranked by the tokens the graph routes to
+// them; true for the hottest `fraction` (at least one per layer).
+std::vector<bool> hot_experts(const workloads::Graph& graph, double fraction);
 
 }  // namespace npusim::mapper

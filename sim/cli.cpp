@@ -39,6 +39,8 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--hw", run.hw_file, "Hardware config (configs/hw/*.yaml)")->required();
   add_workload_flags(run_cmd, run.model_file, run.phase, run.batch, run.seq, run.steps, run.routing_file);
   run_cmd->add_option("--compression", run.compression_file, "Compression plan (configs/compression/*.yaml)");
+  run_cmd->add_option("--mapper", run.mapper_file,
+                      "Mapper options: placement policy and tiling search (configs/mapper/*.yaml)");
   run_cmd->add_option("--mapping", run.mapping, "Execution mode")
       ->check(CLI::IsMember({"kernel", "dataflow", "auto"}));
   run_cmd->add_option("--fidelity", run.fidelity, "exact: every layer and step; sampled: representative ones, scaled")

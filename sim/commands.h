@@ -16,6 +16,7 @@ struct RunOptions {
   std::optional<std::uint64_t> seq;  // defaults per phase
   std::uint64_t steps = 1;
   std::string compression_file;
+  std::string mapper_file;  // placement policy and search options (configs/mapper/*.yaml)
   std::string mapping = "kernel";
   std::string fidelity = "exact";
   std::string routing_file;

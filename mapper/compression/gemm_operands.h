@@ -1,19 +1,79 @@
 #pragma once
-// How a matmul's operands look to the machine once the compression plan's
-// annotations (workloads/annotations.h) are taken into account: the
-// precision the cube runs at, the bytes of B as stored (values, metadata,
-// scales), and the structured sparsity the cube sees. The lowering calls this
-// for every matmul; compression owns what it returns.
+// How a matmul's operands look to the machine once the compression
+// annotations (workloads/annotations.h, written by apply_plan.h) are taken
+// into account, and the extra work they cost. The lowering calls:
+//
+//   apply_operand_formats  for every matmul (already, from gemm_problem_for):
+//                          precisions, stored bytes of B, cube sparsity, and
+//                          shapes shrunk by structured pruning;
+//   operand_work           for every matmul: vector work that runs in the
+//                          same job as the GEMM (dequantize, decompress,
+//                          per-group rescale, KV dequantize);
+//   fixpipe_output_dtype   for every matmul: the precision FixPipe writes
+//                          when every consumer wants quantized activations;
+//   vector_op_extras       for every vector op: a fused quantize pass and the
+//                          smaller output it writes.
+//
+// Where each cost lands, and why:
+// - The cube computes at WeightFormat::cube_precision (apply_plan.h). A
+//   weight stored otherwise (int4 under an int8 cube, MX or fp8 under fp16)
+//   is dequantized on the vector unit, dequantize_elements_per_cycle per
+//   vector core, once per weight element per GEMM (the expanded panel is
+//   reused across M blocks). Scales ride in that pass.
+// - Per-channel scales (group = K) are applied by FixPipe as it converts the
+//   int32/fp32 accumulator (gemm.h accumulator_dtype) to the output: free.
+//   Finer groups along K under an integer cube split the accumulation: each
+//   group's partial sum is rescaled and added on the vector unit, M x N x
+//   ceil(K/g) multiply-adds.
+// - N:M on a sparse cube: values and indices are moved, the cube runs
+//   steps / gain (arch/core/cube_timing.h). Without a sparse cube, or for
+//   bitmap/CSR, the weight is moved compressed and expanded to dense by the
+//   decompression unit (vector or engine); the cube runs dense. The
+//   expansion overlaps the GEMM in the same job, so the bandwidth gain is
+//   real only while the expansion keeps up (the job lasts the longer of the
+//   two).
+// - An attention matmul reads the KV cache as stored (kv_storage's moved
+//   bytes, scales and layout included) and dequantizes the quantized tokens
+//   on the vector unit.
+// The expansion work moves no GM bytes of its own: it works on the panels
+// the GEMM's loads bring on chip.
+#include <optional>
+#include <vector>
+
 #include "mapper/gemm/gemm.h"
+#include "mapper/vector/vector_lowering.h"
 #include "workloads/graph.h"
 
 namespace npusim::mapper {
 
 // Rewrites the operand fields of `problem` (a_dtype, b_dtype, b_stored_bits,
-// sparsity) from the annotations of the op's tensors.
+// sparsity, and k/n/batch under structured pruning) from the annotations of
+// the op's tensors. An unannotated graph leaves the problem as built.
 void apply_operand_formats(const workloads::Graph& graph, workloads::OpId op, GemmProblem& problem);
 
-// Bits one element of a weight occupies in memory under its format.
-double weight_storage_bits(const workloads::WeightFormat& format);
+// Vector work to run on the vector pipes in the GEMM's own job (emit_vector
+// into the same Program), already sized for `problem` after
+// apply_operand_formats.
+struct OperandWork {
+  std::vector<VectorProblem> alongside;
+  bool empty() const { return alongside.empty(); }
+};
+OperandWork operand_work(const workloads::Graph& graph, workloads::OpId op, const GemmProblem& problem);
+
+// The precision FixPipe should write a matmul's output at: the A precision
+// every consumer asks for, when all consumers are quantized-activation
+// matmuls agreeing on it; nullopt otherwise.
+std::optional<DType> fixpipe_output_dtype(const workloads::Graph& graph, workloads::OpId op);
+
+// For a vector (non-matmul) op: passes to append and the factor on its output
+// bytes per element. A KV-cache write into a quantized cache quantizes (one
+// pass) and writes the stored size; an op whose every consumer is a matmul
+// with quantized activations quantizes its output (fused, as RMSNorm+quant
+// kernels do).
+struct VectorOpExtras {
+  std::vector<VectorPass> passes;
+  double out_bytes_scale = 1.0;
+};
+VectorOpExtras vector_op_extras(const workloads::Graph& graph, workloads::OpId op);
 
 }  // namespace npusim::mapper

@@ -45,7 +45,8 @@ DType accumulator_dtype(DType operand) {
 }
 
 std::string GemmTiling::describe() const {
-  return fmt::format("bm={} bn={} bk1={} bk0={}{}", bm, bn, bk1, bk0, l0c_double_buffer ? "" : " l0c-single");
+  return fmt::format("bm={} bn={} bk1={} bk0={}{}{}", bm, bn, bk1, bk0, l0c_double_buffer ? "" : " l0c-single",
+                     a_resident ? " a-resident" : "");
 }
 
 GemmFootprint gemm_footprint(const GemmProblem& p, const GemmTiling& t) {
@@ -54,16 +55,35 @@ GemmFootprint gemm_footprint(const GemmProblem& p, const GemmTiling& t) {
   const double b_l0_bytes = element_bytes(p.b_dtype);
   const double acc_bytes = element_bytes(accumulator_dtype(p.a_dtype));
   GemmFootprint f;
-  f.l1 = 2 * (bytes_of(std::uint64_t{t.bm} * t.bk1, a_bytes) + bytes_of(std::uint64_t{t.bk1} * t.bn, b_l1_bytes));
+  const Bytes b_panels = 2 * bytes_of(std::uint64_t{t.bk1} * t.bn, b_l1_bytes);
+  f.l1 = t.a_resident ? bytes_of(std::uint64_t{t.bm} * round_up(p.k, t.bk1), a_bytes) + b_panels
+                      : 2 * bytes_of(std::uint64_t{t.bm} * t.bk1, a_bytes) + b_panels;
   f.l0a = 2 * bytes_of(std::uint64_t{t.bm} * t.bk0, a_bytes);
   f.l0b = 2 * bytes_of(std::uint64_t{t.bk0} * t.bn, b_l0_bytes);
   f.l0c = (t.l0c_double_buffer ? 2 : 1) * bytes_of(std::uint64_t{t.bm} * t.bn, acc_bytes);
   return f;
 }
 
+std::vector<std::uint64_t> gemm_blocks_of_core(const GemmProblem& p, const GemmTiling& t, int cores, int core) {
+  const std::uint64_t blocks = p.batch * ceil_div(p.m, t.bm) * ceil_div(p.n, t.bn);
+  std::vector<std::uint64_t> out;
+  if (!t.a_resident) {
+    for (std::uint64_t b = static_cast<std::uint64_t>(core); b < blocks; b += static_cast<std::uint64_t>(cores)) out.push_back(b);
+    return out;
+  }
+  // Contiguous runs balanced to within one block.
+  const std::uint64_t c = static_cast<std::uint64_t>(cores), i = static_cast<std::uint64_t>(core);
+  const std::uint64_t begin = blocks * i / c, end = blocks * (i + 1) / c;
+  for (std::uint64_t b = begin; b < end; ++b) out.push_back(b);
+  return out;
+}
+
 std::optional<std::string> gemm_tiling_error(const GemmProblem& p, const GemmTiling& t, const MachineView& m) {
   if (t.bm == 0 || t.bn == 0 || t.bk0 == 0 || t.bk1 == 0) return std::string("tile sizes must be positive");
   if (t.bk1 % t.bk0 != 0) return fmt::format("bk0={} does not divide bk1={}", t.bk0, t.bk1);
+  // A strip refills panel by panel over the previous strip (emit_gemm), which
+  // is only safe when MTE1 is at least one panel ahead of the overwrite.
+  if (t.a_resident && ceil_div(p.k, t.bk1) < 2) return std::string("a-resident needs at least two K panels");
   if (!m.cube_shape.count(p.a_dtype)) {
     return fmt::format("the cube has no {} mode", dtype_name(p.a_dtype));
   }
@@ -90,20 +110,29 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
   const std::uint64_t m_blocks = ceil_div(p.m, t.bm);
   const std::uint64_t n_blocks = ceil_div(p.n, t.bn);
   const std::uint64_t k_panels = ceil_div(p.k, t.bk1);
-  const std::uint64_t blocks = p.batch * m_blocks * n_blocks;
   const int cores = machine.cube_cores;
 
-  // Buffer windows: two L1 slots, each holding an A panel then a B panel.
+  // L1 layout. Streamed: two slots, each an A panel then a B panel.
+  // A-resident: the whole bm x K strip of A, then two B slots.
   const Bytes a_panel_max = bytes_of(std::uint64_t{t.bm} * t.bk1, a_bytes);
-  const Bytes l1_slot = a_panel_max + bytes_of(std::uint64_t{t.bk1} * t.bn, b_l1_bytes);
+  const Bytes b_panel_max = bytes_of(std::uint64_t{t.bk1} * t.bn, b_l1_bytes);
+  const Bytes a_strip = bytes_of(std::uint64_t{t.bm} * round_up(p.k, t.bk1), a_bytes);
+  const Bytes l1_slot = t.a_resident ? b_panel_max : a_panel_max + b_panel_max;
+  const Bytes l1_slots_base = t.a_resident ? a_strip : 0;
+  const Bytes b_in_slot = t.a_resident ? 0 : a_panel_max;
   const Bytes l0a_slot = bytes_of(std::uint64_t{t.bm} * t.bk0, a_bytes);
   const Bytes l0b_slot = bytes_of(std::uint64_t{t.bk0} * t.bn, b_l0_bytes);
   const Bytes l0c_slot = bytes_of(std::uint64_t{t.bm} * t.bn, acc_bytes);
   const int l0c_slots = t.l0c_double_buffer ? 2 : 1;
 
   for (int core = 0; core < cores; ++core) {
-    if (static_cast<std::uint64_t>(core) >= blocks) break;
+    const std::vector<std::uint64_t> mine = gemm_blocks_of_core(p, t, cores, core);
+    if (mine.empty()) continue;
     auto& code = program.cube_cores.at(core).instructions;
+    // A decode GEMV deals thousands of narrow blocks to a core; growing the
+    // vector by doubling would copy its instructions many times over.
+    const std::uint64_t sub_tiles = ceil_div(std::min<std::uint64_t>(t.bk1, p.k), t.bk0);
+    code.reserve(code.size() + mine.size() * (k_panels * (5 + 8 * sub_tiles) + 6) + 16);
     // Every "free" event starts with one token per slot, so producers may
     // fill both slots before the first consumer has run.
     for (std::uint8_t s = 0; s < 2; ++s) code.push_back(set_flag(Pipe::mte1, Pipe::mte2, s, tag));
@@ -111,7 +140,9 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
     for (int s = 0; s < l0c_slots; ++s) code.push_back(set_flag(Pipe::fixpipe, Pipe::cube, s, tag));
 
     std::uint64_t l1_turn = 0, l0_turn = 0, l0c_turn = 0;
-    for (std::uint64_t block = core; block < blocks; block += cores) {
+    std::uint64_t strip = ~std::uint64_t{0};  // (batch, m-block) whose A is resident
+    for (std::size_t bi = 0; bi < mine.size(); ++bi) {
+      const std::uint64_t block = mine[bi];
       const std::uint64_t b = block / (m_blocks * n_blocks);
       const std::uint64_t mi = (block / n_blocks) % m_blocks;
       const std::uint64_t ni = block % n_blocks;
@@ -120,30 +151,42 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
       const std::uint64_t a_base = p.a_address + b * p.a_batch_stride;
       const std::uint64_t b_base = p.b_address + (b / std::max<std::uint64_t>(1, p.b_shared_by)) * p.b_batch_stride;
       const std::uint64_t c_base = p.c_address + b * p.c_batch_stride;
+      const std::uint64_t this_strip = block / n_blocks;
 
+      // A new strip's A arrives panel by panel with the first block's B
+      // panels, through the same slot flags, so the refill overlaps compute.
+      // Overwriting panel kp is safe: the slot wait below means MTE1 has
+      // finished turn l1_turn - 2, which is at or after the old strip's read
+      // of panel kp since a strip has at least two panels (gemm_tiling_error).
+      const bool new_strip = t.a_resident && this_strip != strip;
+      strip = this_strip;
       const std::uint8_t acc_slot = static_cast<std::uint8_t>(l0c_turn++ % l0c_slots);
       code.push_back(wait_flag(Pipe::fixpipe, Pipe::cube, acc_slot, tag));
       for (std::uint64_t kp = 0; kp < k_panels; ++kp) {
         const std::uint32_t bk1 = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bk1, p.k - kp * t.bk1));
         const std::uint8_t s = static_cast<std::uint8_t>(l1_turn++ % 2);
-        const std::uint32_t slot_offset = static_cast<std::uint32_t>(s * l1_slot);
+        const std::uint32_t slot_offset = static_cast<std::uint32_t>(l1_slots_base + s * l1_slot);
+        // Where this panel's A sits in L1.
+        const std::uint64_t a_l1 = t.a_resident ? bytes_of(std::uint64_t{t.bm} * kp * t.bk1, a_bytes) : slot_offset;
 
         code.push_back(wait_flag(Pipe::mte1, Pipe::mte2, s, tag));
-        Instruction load_a;
-        load_a.op = Opcode::load;
-        load_a.pipe = Pipe::mte2;
-        load_a.src = Buffer::gm;
-        load_a.dst = Buffer::l1;
-        load_a.bytes = bytes_of(std::uint64_t{bm} * bk1, a_bytes);
-        load_a.gm_address = a_base + bytes_of((mi * t.bm) * p.k + std::uint64_t{bm} * kp * t.bk1, a_bytes);
-        load_a.dst_offset = slot_offset;
-        load_a.dtype = p.a_dtype;
-        load_a.op_tag = tag;
-        code.push_back(load_a);
-        Instruction load_b = load_a;
+        Instruction load_b;
+        load_b.op = Opcode::load;
+        load_b.pipe = Pipe::mte2;
+        load_b.src = Buffer::gm;
+        load_b.dst = Buffer::l1;
+        load_b.op_tag = tag;
+        if (!t.a_resident || new_strip) {
+          Instruction load_a = load_b;
+          load_a.bytes = bytes_of(std::uint64_t{bm} * bk1, a_bytes);
+          load_a.gm_address = a_base + bytes_of((mi * t.bm) * p.k + std::uint64_t{bm} * kp * t.bk1, a_bytes);
+          load_a.dst_offset = static_cast<std::uint32_t>(a_l1);
+          load_a.dtype = p.a_dtype;
+          code.push_back(load_a);
+        }
         load_b.bytes = bytes_of(std::uint64_t{bk1} * bn, b_l1_bytes);
         load_b.gm_address = b_base + bytes_of((ni * t.bn) * p.k + std::uint64_t{bn} * kp * t.bk1, b_l1_bytes);
-        load_b.dst_offset = static_cast<std::uint32_t>(slot_offset + a_panel_max);
+        load_b.dst_offset = static_cast<std::uint32_t>(slot_offset + b_in_slot);
         load_b.dtype = p.b_dtype;
         code.push_back(load_b);
         code.push_back(set_flag(Pipe::mte2, Pipe::mte1, s, tag));
@@ -160,7 +203,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           to_l0a.src = Buffer::l1;
           to_l0a.dst = Buffer::l0a;
           to_l0a.bytes = bytes_of(std::uint64_t{bm} * bk0, a_bytes);
-          to_l0a.src_offset = static_cast<std::uint32_t>(slot_offset + bytes_of(std::uint64_t{bm} * kt * t.bk0, a_bytes));
+          to_l0a.src_offset = static_cast<std::uint32_t>(a_l1 + bytes_of(std::uint64_t{bm} * kt * t.bk0, a_bytes));
           to_l0a.dst_offset = static_cast<std::uint32_t>(u * l0a_slot);
           to_l0a.dtype = p.a_dtype;
           to_l0a.op_tag = tag;
@@ -170,12 +213,14 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           // The L1 copy of B may be compressed; MTE1 reads the stored form
           // and L0B holds the operand the cube consumes.
           to_l0b.bytes = bytes_of(std::uint64_t{bk0} * bn, b_l0_bytes);
-          to_l0b.src_offset = static_cast<std::uint32_t>(slot_offset + a_panel_max +
+          to_l0b.src_offset = static_cast<std::uint32_t>(slot_offset + b_in_slot +
                                                          bytes_of(std::uint64_t{bn} * kt * t.bk0, b_l1_bytes));
           to_l0b.dst_offset = static_cast<std::uint32_t>(u * l0b_slot);
           to_l0b.dtype = p.b_dtype;
           code.push_back(to_l0b);
-          if (kt + 1 == sub_tiles) code.push_back(set_flag(Pipe::mte1, Pipe::mte2, s, tag));
+          if (kt + 1 == sub_tiles) {
+            code.push_back(set_flag(Pipe::mte1, Pipe::mte2, s, tag));
+          }
           code.push_back(set_flag(Pipe::mte1, Pipe::cube, u, tag));
 
           code.push_back(wait_flag(Pipe::mte1, Pipe::cube, u, tag));
@@ -190,6 +235,8 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           mmad.accumulate = !(kp == 0 && kt == 0);
           mmad.src = Buffer::l0a;
           mmad.dst = Buffer::l0c;
+          mmad.src_offset = static_cast<std::uint32_t>(u * l0a_slot);
+          mmad.src2_offset = static_cast<std::uint32_t>(u * l0b_slot);
           mmad.dst_offset = static_cast<std::uint32_t>(acc_slot * l0c_slot);
           mmad.bytes = l0c_slot;
           mmad.op_tag = tag;

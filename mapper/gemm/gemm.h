@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "arch/isa.h"
 #include "mapper/machine_view.h"
@@ -40,6 +41,11 @@ struct GemmTiling {
   std::uint32_t bk1 = 256;  // K depth of one L1 panel
   std::uint32_t bk0 = 64;   // K depth of one L0 tile; divides bk1
   bool l0c_double_buffer = true;
+  // A-stationary: the core keeps all K of its bm rows of A in L1 and streams
+  // only B panels, so a row of output blocks loads A once. Ascend kernels do
+  // this ("A full load") when bm x K fits; it lifts the per-core GM path
+  // limit, which otherwise caps intensity at bm*bn/(bm+bn) per byte.
+  bool a_resident = false;
 
   std::string describe() const;
 };
@@ -56,9 +62,15 @@ std::optional<std::string> gemm_tiling_error(const GemmProblem& problem, const G
 
 // Appends the instructions of every core to `program` (which must already
 // hold machine.cube_cores core programs). Output blocks are dealt to cores
-// round-robin in (batch, m-block, n-block) order.
+// round-robin in (batch, m-block, n-block) order; with a_resident, each core
+// takes a contiguous run of blocks instead so consecutive blocks share A.
 void emit_gemm(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine,
                std::uint32_t op_tag, arch::Program& program);
+
+// Which output blocks (indices in (batch, m-block, n-block) order) a core
+// computes, in order.
+std::vector<std::uint64_t> gemm_blocks_of_core(const GemmProblem& problem, const GemmTiling& tiling, int cores,
+                                               int core);
 
 double element_bytes(DType t);
 double stored_b_bytes_per_element(const GemmProblem& problem);

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
-#include <fmt/format.h>
-
+#include "arch/address_map.h"
 #include "common/error.h"
 
 namespace npusim::mapper {
@@ -21,110 +19,139 @@ double cube_steps(std::uint64_t m, std::uint64_t k, std::uint64_t n, const std::
   return static_cast<double>(ceil_div(m, s[0]) * ceil_div(k, s[1]) * ceil_div(n, s[2]));
 }
 
-}  // namespace
+// MTE2 cycles for one load instruction. The pipe sends one blocking request
+// per chunk. Alone, a request takes the longer of its latency and its path
+// time; when every core streams from HBM at once, each request also waits
+// for its share of HBM behind the other cores' requests (Little's law: few,
+// small requests in flight cannot fill HBM). `hbm_share_Bpc` is the HBM
+// rate one core's misses get.
+double load_cycles(double bytes, const MachineView& m, double hbm_share_Bpc) {
+  if (bytes <= 0) return 0;
+  const double chunk = static_cast<double>(std::max<Bytes>(1, m.gm_chunk));
+  const double chunks = std::ceil(bytes / chunk);
+  const double each = bytes / chunks;
+  const double queued = hbm_share_Bpc > 0 ? m.gm_latency_cycles + each / hbm_share_Bpc : m.gm_latency_cycles;
+  return chunks * std::max(each / m.gm_read_Bpc, queued);
+}
 
-GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
+// The per-core and chip-level terms both the estimate and the lower bound
+// are built from, so the bound can never exceed the estimate.
+struct Terms {
+  double rounds = 0;          // output blocks on the busiest core
+  double block_cube = 0;      // cube cycles of one full block, fill and drain included
+  double block_load = 0;      // MTE2 cycles of one block's streamed panels
+  double block_store = 0;     // FixPipe cycles of one block
+  double l0_moves = 0;        // MTE1 cycles of one block
+  double strips = 0;          // A strip refills on the busiest core (a-resident)
+  double strip_load = 0;      // MTE2 cycles of one strip
+  double memory_seconds = 0;  // unique bytes at peak HBM rate
+  double gm_bytes = 0;
+  double hbm_share_Bpc = 0;   // HBM rate left for one core's misses
+};
+
+Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
   const auto& shape = machine.cube_shape.at(p.a_dtype);
   const std::uint64_t m_blocks = ceil_div(p.m, t.bm);
   const std::uint64_t n_blocks = ceil_div(p.n, t.bn);
   const std::uint64_t blocks = p.batch * m_blocks * n_blocks;
   const std::uint64_t cores = static_cast<std::uint64_t>(machine.cube_cores);
-  const double rounds = static_cast<double>(ceil_div(blocks, cores));
-
   const double a_bytes = element_bytes(p.a_dtype);
   const double b_bytes = stored_b_bytes_per_element(p);
   const double c_bytes = element_bytes(p.c_dtype);
-  const std::uint64_t k_tiles = ceil_div(p.k, t.bk0);
+  const double k_tiles = static_cast<double>(ceil_div(p.k, t.bk0));
+  const double k_panels = static_cast<double>(ceil_div(p.k, t.bk1));
+  const double panel_k = static_cast<double>(std::min<std::uint64_t>(t.bk1, p.k));
+  // A block never has more rows than the problem (a GEMV's m = 1 block
+  // moves one row of A, though it pads to the cube's m0 in L0).
+  const double rows = static_cast<double>(std::min<std::uint64_t>(t.bm, p.m));
+  const double cols = static_cast<double>(std::min<std::uint64_t>(t.bn, p.n));
 
-  // One full-size block; edge blocks are cheaper, so this bounds from above.
-  const double block_cube = cube_steps(t.bm, t.bk0, t.bn, shape) * static_cast<double>(k_tiles) / sparse_gain(p, machine) +
-                            machine.cube_fill_drain_cycles * static_cast<double>(k_tiles);
-  const double block_load_bytes = static_cast<double>(p.k) * (t.bm * a_bytes + t.bn * b_bytes);
-  const double block_load = block_load_bytes / machine.gm_read_Bpc;
-  const double block_store = t.bm * t.bn * c_bytes / machine.gm_write_Bpc;
-  const double l0_moves = static_cast<double>(p.k) * (t.bm * element_bytes(p.a_dtype) / machine.l1_to_l0a_Bpc +
-                                                      t.bn * element_bytes(p.b_dtype) / machine.l1_to_l0b_Bpc);
+  Terms x;
+  x.rounds = static_cast<double>(ceil_div(blocks, cores));
+  const double shared = static_cast<double>(std::max<std::uint64_t>(1, p.b_shared_by));
+  const double batch = static_cast<double>(p.batch);
+  const double a_loads = t.a_resident ? 1.0 : static_cast<double>(n_blocks);
+  x.gm_bytes = batch * (static_cast<double>(p.m) * p.k * a_bytes * a_loads +
+                        static_cast<double>(p.k) * p.n * b_bytes * m_blocks / shared + static_cast<double>(p.m) * p.n * c_bytes);
+  // Unique bytes must come from HBM at least once; repeats may hit L2. A
+  // write-back L2 absorbs an output that fits in half of it (the next op
+  // reads it from there), so its bytes reach HBM only when it does not.
+  const double c_total = batch * static_cast<double>(p.m) * p.n * c_bytes;
+  const bool c_stays_on_chip = c_total <= 0.5 * static_cast<double>(machine.l2_capacity);
+  const double b_total = batch / shared * p.k * p.n * b_bytes;
+  const double unique = batch * static_cast<double>(p.m) * p.k * a_bytes + (c_stays_on_chip ? 0.0 : c_total) + b_total;
+  const double memory_Bps = machine.hbm_Bps > 0 ? machine.hbm_Bps : machine.ddr_Bps;
+  x.memory_seconds = memory_Bps > 0 ? unique / memory_Bps : 0;
+  // A weight placed in DDR (a cold expert) streams at DDR's rate, and each
+  // row block of A re-reads it from there when it is too big for L2 to keep.
+  if (arch::tier_of(p.b_address) == arch::Tier::ddr && machine.ddr_Bps > 0 && memory_Bps != machine.ddr_Bps) {
+    const bool b_stays_in_l2 = b_total <= 0.5 * static_cast<double>(machine.l2_capacity);
+    const double b_reads = b_total * (b_stays_in_l2 ? 1.0 : static_cast<double>(m_blocks));
+    x.memory_seconds = (unique - b_total) / memory_Bps + b_reads / machine.ddr_Bps;
+  }
+  // Only the unique fraction of what cores read misses L2 and queues at HBM.
+  if (memory_Bps > 0 && x.gm_bytes > 0) {
+    const double active = static_cast<double>(std::min(blocks, cores));
+    const double miss_fraction = std::min(1.0, unique / x.gm_bytes);
+    x.hbm_share_Bpc = memory_Bps / machine.core_clock_hz / (active * miss_fraction);
+  }
+  x.block_cube = cube_steps(t.bm, t.bk0, t.bn, shape) * k_tiles / sparse_gain(p, machine) +
+                 machine.cube_fill_drain_cycles * k_tiles;
+  const double a_panel = t.a_resident ? 0.0 : load_cycles(panel_k * rows * a_bytes, machine, x.hbm_share_Bpc);
+  x.block_load = k_panels * (a_panel + load_cycles(panel_k * cols * b_bytes, machine, x.hbm_share_Bpc));
+  x.block_store = rows * cols * c_bytes / machine.gm_write_Bpc;
+  x.l0_moves = static_cast<double>(p.k) *
+               (t.bm * a_bytes / machine.l1_to_l0a_Bpc + t.bn * element_bytes(p.b_dtype) / machine.l1_to_l0b_Bpc);
+  if (t.a_resident) {
+    x.strip_load = k_panels * load_cycles(rows * panel_k * a_bytes, machine, x.hbm_share_Bpc);  // one load per panel
+    // A contiguous run of `rounds` blocks crosses at most this many strips.
+    x.strips = std::ceil(x.rounds / static_cast<double>(n_blocks)) + 1.0;
+  }
+  return x;
+}
 
+}  // namespace
+
+GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
+  const Terms x = terms(p, t, machine);
+  const double a_bytes = element_bytes(p.a_dtype);
+  const double panel_k = static_cast<double>(std::min<std::uint64_t>(t.bk1, p.k));
   GemmCost cost;
-  cost.cube_cycles_per_core = rounds * block_cube;
-  cost.load_cycles_per_core = rounds * block_load;
-  const double steady = std::max({block_cube, block_load, l0_moves});
-  // The first panel's load and the last block's store are not hidden.
-  const double first_load = std::min<double>(t.bk1, p.k) * (t.bm * a_bytes + t.bn * b_bytes) / machine.gm_read_Bpc;
-  const double core_cycles = rounds * steady + first_load + block_store * (t.l0c_double_buffer ? 1.0 : rounds);
+  cost.cube_cycles_per_core = x.rounds * x.block_cube;
+  cost.load_cycles_per_core = x.rounds * x.block_load + x.strips * x.strip_load;
+  cost.gm_bytes = x.gm_bytes;
+  const double steady = std::max({x.block_cube, x.block_load, x.l0_moves});
+  // Not hidden: the first panel's load before the cube can start, and the
+  // last block's store after it ends. A strip refill rides along with its
+  // first block's B panels (emit_gemm), so only what that block's loads
+  // take beyond the steady period shows.
+  const double first_load =
+      t.a_resident ? 0.0 : load_cycles(panel_k * std::min<std::uint64_t>(t.bm, p.m) * a_bytes, machine, x.hbm_share_Bpc);
+  const double first_b = x.block_load / std::max(1.0, static_cast<double>(ceil_div(p.k, t.bk1)));
+  const double strip_exposed = x.strips * std::max(0.0, x.block_load + x.strip_load - steady);
+  const double core_cycles = x.rounds * steady + first_load + first_b + strip_exposed +
+                             x.block_store * (t.l0c_double_buffer ? 1.0 : x.rounds);
   const double core_seconds = core_cycles / machine.core_clock_hz;
-
-  cost.gm_bytes = static_cast<double>(p.batch) *
-                  (static_cast<double>(p.m) * p.k * a_bytes * n_blocks + static_cast<double>(p.k) * p.n * b_bytes * m_blocks /
-                   static_cast<double>(std::max<std::uint64_t>(1, p.b_shared_by)) +
-                   static_cast<double>(p.m) * p.n * c_bytes);
-  // Unique bytes must come from HBM at least once; repeats may hit L2.
-  const double unique_bytes = static_cast<double>(p.batch) * (static_cast<double>(p.m) * p.k * a_bytes + static_cast<double>(p.m) * p.n * c_bytes) +
-                              static_cast<double>(p.batch) / std::max<std::uint64_t>(1, p.b_shared_by) * p.k * p.n * b_bytes;
-  const double memory_seconds = machine.hbm_Bps > 0 ? unique_bytes / machine.hbm_Bps : 0;
-
-  cost.seconds = std::max(core_seconds, memory_seconds);
-  if (memory_seconds >= core_seconds) {
+  cost.seconds = std::max(core_seconds, x.memory_seconds);
+  if (x.memory_seconds >= core_seconds) {
     cost.bound = "hbm";
-  } else if (steady == block_cube) {
+  } else if (steady == x.block_cube) {
     cost.bound = "cube";
   } else {
-    cost.bound = "mte2";
+    // Loads bound the core; they are HBM's when its share, not the core's
+    // own path, is what they wait for.
+    cost.bound = x.hbm_share_Bpc > 0 && x.hbm_share_Bpc < machine.gm_read_Bpc ? "hbm" : "mte2";
   }
   return cost;
 }
 
-GemmChoice choose_gemm_tiling(const GemmProblem& p, const MachineView& machine) {
-  auto it = machine.cube_shape.find(p.a_dtype);
-  if (it == machine.cube_shape.end()) {
-    throw InputError(fmt::format("the cube has no {} mode for a {}x{}x{} matmul", dtype_name(p.a_dtype), p.m, p.k, p.n));
-  }
-  const std::uint32_t m0 = it->second[0], k0 = it->second[1], n0 = it->second[2];
-  auto multiples = [](std::uint32_t unit, std::uint64_t cover, std::vector<std::uint32_t> base) {
-    std::vector<std::uint32_t> out;
-    for (std::uint32_t v : base) {
-      const std::uint32_t r = static_cast<std::uint32_t>(round_up(v, unit));
-      if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
-      if (r >= cover) break;
-    }
-    return out;
-  };
-  // Balanced block widths spread a skinny product over every core.
-  std::vector<std::uint32_t> bn_base = {16, 32, 64, 96, 128, 192, 256, 384, 512};
-  for (std::uint64_t split = 1; split <= 4; ++split) {
-    const std::uint64_t per_core = ceil_div(p.n, static_cast<std::uint64_t>(machine.cube_cores) * split);
-    if (per_core > 0 && per_core <= 1024) bn_base.push_back(static_cast<std::uint32_t>(per_core));
-  }
-  std::sort(bn_base.begin(), bn_base.end());
-
-  GemmChoice best;
-  bool found = false;
-  for (std::uint32_t bm : multiples(m0, p.m, {16, 32, 64, 128, 256})) {
-    for (std::uint32_t bn : multiples(n0, p.n, bn_base)) {
-      for (std::uint32_t bk1 : multiples(k0, p.k, {32, 64, 128, 256, 512, 1024})) {
-        for (std::uint32_t bk0 : {32u, 64u, 128u, 256u}) {
-          const std::uint32_t k_tile = static_cast<std::uint32_t>(round_up(bk0, k0));
-          if (k_tile > bk1 || bk1 % k_tile != 0) continue;
-          for (bool double_l0c : {true, false}) {
-            GemmTiling t{bm, bn, bk1, k_tile, double_l0c};
-            if (gemm_tiling_error(p, t, machine)) continue;
-            ++best.candidates_evaluated;
-            const GemmCost c = estimate_gemm(p, t, machine);
-            if (!found || c.seconds < best.cost.seconds) {
-              best.tiling = t;
-              best.cost = c;
-              found = true;
-            }
-          }
-        }
-      }
-    }
-  }
-  if (!found) {
-    throw InputError(fmt::format("no tiling of a {}x{}x{} {} matmul fits the buffers (L1 {} B, L0A {} B, L0B {} B, L0C {} B)",
-                                 p.m, p.k, p.n, dtype_name(p.a_dtype), machine.l1, machine.l0a, machine.l0b, machine.l0c));
-  }
-  return best;
+double gemm_lower_bound_seconds(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
+  // The busiest core's cube work with nothing exposed, its MTE2 streaming
+  // of B with nothing exposed, and the unique bytes at full HBM rate: the
+  // estimate adds stalls on top of each, so it is never below this.
+  const Terms x = terms(p, t, machine);
+  const double core = x.rounds * std::max(x.block_cube, x.block_load);
+  return std::max(core / machine.core_clock_hz, x.memory_seconds);
 }
 
 }  // namespace npusim::mapper

@@ -17,13 +17,18 @@ struct GemmCost {
 
 GemmCost estimate_gemm(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine);
 
-// Exhaustive search over a pruned mapspace of tilings that fit the buffers;
-// returns the cheapest by the estimate. Throws InputError when nothing fits.
+// A bound no execution of this tiling can beat (cube work with no stalls,
+// unique bytes at peak HBM rate); searches prune with it.
+double gemm_lower_bound_seconds(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine);
+
+// The chosen tiling of one GEMM and how it was found.
 struct GemmChoice {
   GemmTiling tiling;
   GemmCost cost;
-  std::size_t candidates_evaluated = 0;
+  std::size_t candidates_evaluated = 0;  // cost-model evaluations spent
+  std::size_t candidates_pruned = 0;     // skipped by a bound, never evaluated
+  double confirmed_seconds = 0;          // simulated time of the choice, when confirmed
+  int confirmed = 0;                     // how many top candidates were simulated
 };
-GemmChoice choose_gemm_tiling(const GemmProblem& problem, const MachineView& machine);
 
 }  // namespace npusim::mapper

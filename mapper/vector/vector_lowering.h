@@ -31,6 +31,10 @@ struct VectorProblem {
 // whole vector repeats.
 std::uint64_t vector_tile_elements(const VectorProblem& problem, const MachineView& machine);
 
+// Seconds the work takes by its GM traffic: every worker's MTE2/MTE3 path
+// and the chip's HBM, whichever is slower (element-wise ops are memory-bound).
+double estimate_vector_seconds(const VectorProblem& problem, const MachineView& machine);
+
 // Appends the work to the vector cores of `program` (AIVs on split cores,
 // the cube cores' own vector pipes on coupled cores), split evenly.
 void emit_vector(const VectorProblem& problem, const MachineView& machine, std::uint32_t op_tag,

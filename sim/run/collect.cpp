@@ -61,6 +61,7 @@ void collect_machine_counters(const arch::Machine& machine, const mapper::Machin
   r.utilization["vector"] = vector_units && cycles > 0 ? vector_busy / (vector_units * cycles) : 0;
 
   walk(machine.noc().stats(), "", r);
+  if (const auto* streams = machine.streams()) walk(streams->stats(), "", r);
   act.noc_bytes = sum_suffix(machine.noc().stats(), ".bytes");
 
   if (const auto* l2 = machine.l2()) {

@@ -7,6 +7,7 @@
 #include "arch/machine.h"
 #include "mapper/gemm/gemm.h"
 #include "mapper/gemm/gemm_cost.h"
+#include "mapper/search/tiling_search.h"
 #include "sim/config/hw_config.h"
 #include "support/test_paths.h"
 

@@ -67,12 +67,17 @@ TEST(Cli, BadFlagsAreBadInput) {
 TEST(Cli, UnbuiltOptionsSaySoAndExitTwo) {
   const std::string base = npusim_binary() + " run --hw " + source_path("configs/hw/ascend-910b2.yaml") +
                            " --model " + source_path("configs/workloads/matmul.yaml");
-  auto r = run_command(base + " --mapping dataflow");
+  const auto r = run_command(base + " --fidelity sampled");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
-  r = run_command(base + " --compression " + source_path("configs/hw/ascend-910b2.yaml"));
+}
+
+TEST(Cli, AHardwareConfigGivenAsACompressionPlanIsBadInput) {
+  const auto r = run_command(npusim_binary() + " run --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                             " --model " + source_path("configs/workloads/matmul.yaml") + " --compression " +
+                             source_path("configs/hw/ascend-910b2.yaml"));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ascend-910b2.yaml:"), std::string::npos) << r.err;
 }
 
 TEST(Cli, IdenticalRunsGiveIdenticalJson) {

@@ -56,7 +56,15 @@ TEST(Graph, WeightsStartDenseAndCarryAnnotations) {
   EXPECT_EQ(g.tensor(w).weight_format.precision, DType::fp16);
   EXPECT_EQ(g.tensor(w).weight_format.sparsity, SparsityPattern::dense);
   EXPECT_EQ(g.tensor(w).weight_format.density, 1.0);
-  g.weight_format(w) = WeightFormat{DType::int4, SparsityPattern::n_m, 0.5, 2, 4, StorageFormat::n_m_compressed, 128};
+  WeightFormat format;
+  format.precision = DType::int4;
+  format.sparsity = SparsityPattern::n_m;
+  format.density = 0.5;
+  format.n = 2;
+  format.m = 4;
+  format.storage = StorageFormat::n_m_compressed;
+  format.group_size = 128;
+  g.weight_format(w) = format;
   EXPECT_EQ(g.tensor(w).weight_format.precision, DType::int4);
   EXPECT_EQ(g.tensor(w).weight_format.group_size, 128u);
 }

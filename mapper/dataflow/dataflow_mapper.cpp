@@ -1,0 +1,278 @@
+#include "mapper/dataflow/dataflow_mapper.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "arch/address_map.h"
+#include "mapper/compression/gemm_operands.h"
+#include "mapper/dataflow/stage_gemm.h"
+#include "mapper/gemm/gemm.h"
+#include "mapper/kernel_mapper.h"
+#include "mapper/vector/vector_lowering.h"
+#include "mapper/vector/vector_passes.h"
+
+namespace npusim::mapper {
+namespace {
+
+using workloads::OpKind;
+using workloads::TensorRole;
+
+// The chain of ops, or the reason the graph is not one.
+struct Chain {
+  std::vector<workloads::OpId> ops;
+  std::uint64_t rows = 0;
+  std::string reason;
+};
+
+Chain find_chain(const workloads::Graph& g) {
+  Chain c;
+  std::optional<workloads::TensorId> flowing;
+  for (auto id : g.topological_order()) {
+    const auto& op = g.op(id);
+    if (op.kind == OpKind::Reshape || op.kind == OpKind::Transpose) {
+      c.reason = fmt::format("op '{}' is a view; dataflow maps chains of compute ops only", op.name);
+      return c;
+    }
+    std::vector<workloads::TensorId> acts;
+    for (auto in : op.inputs) {
+      if (g.tensor(in).role == TensorRole::activation) acts.push_back(in);
+      if (g.tensor(in).role == TensorRole::kv_cache) {
+        c.reason = fmt::format("op '{}' reads a KV cache; dataflow stages hold no cache", op.name);
+        return c;
+      }
+    }
+    if (acts.size() != 1 || op.outputs.size() != 1 || (flowing && acts.front() != *flowing)) {
+      c.reason = fmt::format("op '{}' ({}) is not fed by exactly the previous op's output", op.name,
+                             workloads::op_kind_name(op.kind));
+      return c;
+    }
+    if (workloads::is_matmul_like(op.kind) && (!op.weight || op.matmul->batch != 1)) {
+      c.reason = fmt::format("op '{}' is a batched or weightless matmul", op.name);
+      return c;
+    }
+    const auto& out = g.tensor(op.outputs.front());
+    // Rows are every dimension but the last (graph workloads carry a batch).
+    const std::uint64_t rows = out.shape.empty() ? 1 : out.elements() / std::max<std::uint64_t>(1, out.shape.back());
+    if (c.rows != 0 && rows != c.rows) {
+      c.reason = fmt::format("op '{}' changes the row count ({} -> {})", op.name, c.rows, rows);
+      return c;
+    }
+    c.rows = rows;
+    flowing = op.outputs.front();
+    c.ops.push_back(id);
+  }
+  if (c.ops.size() < 2) c.reason = "a pipeline needs at least two ops";
+  return c;
+}
+
+// Bytes per row of an op's output and input activation.
+double row_bytes(const workloads::Graph& g, workloads::TensorId t, std::uint64_t rows) {
+  return static_cast<double>(g.tensor(t).bytes()) / static_cast<double>(rows);
+}
+
+struct Plan {
+  DataflowMapping mapping;
+  double seconds = std::numeric_limits<double>::infinity();
+};
+
+Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& m, const Placement& placement,
+              std::uint64_t rows_per_mb) {
+  Plan plan;
+  DataflowMapping& d = plan.mapping;
+  const std::uint64_t T = chain.rows / rows_per_mb;
+  d.micro_batches = T;
+  d.rows_per_micro_batch = rows_per_mb;
+  const bool split = m.split_cores;
+
+  // Cores per stage, proportional to work, at least one each.
+  double cube_work = 0, vec_work = 0;
+  for (auto id : chain.ops) {
+    const auto& op = g.op(id);
+    (workloads::is_matmul_like(op.kind) ? cube_work : vec_work) +=
+        workloads::is_matmul_like(op.kind) ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+  }
+  int cube_stages = 0, vec_stages = 0;
+  for (auto id : chain.ops) (workloads::is_matmul_like(g.op(id).kind) ? cube_stages : vec_stages)++;
+  const int cube_pool = split ? m.cube_cores : m.cube_cores - vec_stages;
+  const int vec_pool = split ? m.vector_cores : vec_stages;
+  if (cube_stages > cube_pool || (split && vec_stages > vec_pool) || cube_pool <= 0) {
+    d.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
+    return plan;
+  }
+  int next_cube = 0, next_vec = split ? 0 : cube_pool;
+  int cube_left = cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
+  double cube_work_left = cube_work, vec_work_left = vec_work;
+
+  arch::Program& program = d.program;
+  program.cube_cores.resize(static_cast<std::size_t>(m.cube_cores));
+  program.vector_cores.resize(split ? static_cast<std::size_t>(m.vector_cores) : 0);
+  double slowest = 0, preload = 0;
+  for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+    const auto& op = g.op(chain.ops[s]);
+    const bool cube = workloads::is_matmul_like(op.kind);
+    const workloads::TensorId in = [&] {
+      for (auto t : op.inputs) {
+        if (g.tensor(t).role == TensorRole::activation) return t;
+      }
+      return op.inputs.front();
+    }();
+    const workloads::TensorId out = op.outputs.front();
+    const double in_row = row_bytes(g, in, chain.rows), out_row = row_bytes(g, out, chain.rows);
+    // Stage s reads queue s-1 (or GM) and writes queue s (or GM).
+    const bool first = s == 0, last = s + 1 == chain.ops.size();
+    const std::uint64_t in_stride = static_cast<std::uint64_t>(std::ceil(in_row * rows_per_mb));
+    const std::uint64_t out_stride = static_cast<std::uint64_t>(std::ceil(out_row * rows_per_mb));
+    const std::uint64_t in_base =
+        first ? placement.tensors[in].address : arch::stream_address(static_cast<std::uint32_t>(s - 1), 0);
+    const std::uint64_t out_base = last ? placement.tensors[out].address : arch::stream_address(static_cast<std::uint32_t>(s), 0);
+    if (!last) d.queues.push_back(arch::StreamQueueSpec{out_stride, 2, 0});
+
+    DataflowStage stage;
+    stage.op = chain.ops[s];
+    stage.name = op.name;
+    stage.cube = cube;
+    const double work = cube ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+    double& work_left = cube ? cube_work_left : vec_work_left;
+    int& left = cube ? cube_left : vec_left;
+    const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
+    stage.cores = 1 + extra;
+    left -= extra;
+    work_left -= work;
+    const auto tag = static_cast<std::uint32_t>(program.op_names.size());
+    program.op_names.push_back(op.name);
+    if (cube) {
+      stage.first_core = next_cube;
+      next_cube += stage.cores;
+      GemmProblem p = gemm_problem_for(g, chain.ops[s], placement);
+      StageGemm sg;
+      sg.rows = rows_per_mb;
+      sg.k = p.k;
+      sg.n = p.n;
+      sg.micro_batches = T;
+      sg.a_dtype = p.a_dtype;
+      sg.b_dtype = p.b_dtype;
+      sg.c_dtype = p.c_dtype;
+      sg.b_stored_bits = p.b_stored_bits;
+      sg.b_address = p.b_address;
+      sg.in_base = in_base;
+      sg.in_stride = in_stride;
+      sg.out_base = out_base;
+      sg.out_stride = out_stride;
+      sg.first_core = stage.first_core;
+      sg.cores = stage.cores;
+      const StageGemmFit fit = fit_stage_gemm(sg, m);
+      if (!fit.tiling) {
+        d.reason = fmt::format("stage '{}': {}", op.name, fit.reason);
+        return plan;
+      }
+      emit_stage_gemm(sg, *fit.tiling, m, tag, program);
+      const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
+      stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
+      preload = std::max(preload, c.preload_cycles);
+    } else {
+      stage.first_core = next_vec;
+      next_vec += stage.cores;
+      arch::Program part;
+      MachineView sub = m;
+      (split ? part.vector_cores : part.cube_cores).resize(static_cast<std::size_t>(stage.cores));
+      for (std::uint64_t t = 0; t < T; ++t) {
+        VectorProblem v;
+        v.elements = g.tensor(out).elements() / chain.rows * rows_per_mb;
+        v.dtype = g.tensor(out).dtype;
+        v.in_bytes_per_element = static_cast<double>(in_stride) / static_cast<double>(v.elements);
+        v.out_bytes_per_element = static_cast<double>(out_stride) / static_cast<double>(v.elements);
+        v.passes = vector_passes_for(op.kind);
+        v.in_address = in_base + t * in_stride;
+        v.out_address = out_base + t * out_stride;
+        emit_vector(v, sub, tag, part);
+      }
+      auto& dst = split ? program.vector_cores : program.cube_cores;
+      const auto& src = split ? part.vector_cores : part.cube_cores;
+      for (int i = 0; i < stage.cores; ++i) {
+        auto& code = dst.at(static_cast<std::size_t>(stage.first_core + i)).instructions;
+        code.insert(code.end(), src[static_cast<std::size_t>(i)].instructions.begin(), src[static_cast<std::size_t>(i)].instructions.end());
+      }
+      // MTE2 in and MTE3 out of each worker bound an element-wise stage.
+      stage.cycles_per_micro_batch =
+          static_cast<double>(std::max(in_stride, out_stride)) / stage.cores / m.gm_read_Bpc;
+    }
+    slowest = std::max(slowest, stage.cycles_per_micro_batch);
+    d.stages.push_back(stage);
+  }
+
+  // A queue entry is freed once every consumer load has read what it needs.
+  for (std::size_t q = 0; q < d.queues.size(); ++q) {
+    const std::uint64_t lo = arch::stream_address(static_cast<std::uint32_t>(q), 0), hi = lo + d.queues[q].entry_bytes;
+    Bytes reads = 0;
+    for (const auto* cores : {&program.cube_cores, &program.vector_cores}) {
+      for (const auto& core : *cores) {
+        for (const auto& in : core.instructions) {
+          if (in.op == arch::Opcode::load && in.gm_address >= lo && in.gm_address < hi) reads += in.bytes;
+        }
+      }
+    }
+    d.queues[q].read_bytes_per_entry = reads;
+  }
+  // Fill and drain: the first micro-batch crosses every stage, then one
+  // leaves per slowest-stage period. Weight slices load once, in parallel,
+  // sharing HBM.
+  double fill = 0;
+  for (const auto& st : d.stages) fill += st.cycles_per_micro_batch;
+  double weights = 0;
+  for (auto id : chain.ops) weights += static_cast<double>(g.op(id).bytes_read.weight);
+  const double preload_s = std::max(preload / m.core_clock_hz, m.hbm_Bps > 0 ? weights / m.hbm_Bps : 0.0);
+  plan.seconds = preload_s + (fill + static_cast<double>(T - 1) * slowest) / m.core_clock_hz;
+  d.estimated_seconds = plan.seconds;
+  d.applies = true;
+  d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries",
+                         d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2);
+  return plan;
+}
+
+}  // namespace
+
+DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine, const MapperOptions& options) {
+  DataflowMapping none;
+  const Chain chain = find_chain(graph);
+  if (!chain.reason.empty()) {
+    none.reason = chain.reason;
+    return none;
+  }
+  if (chain.ops.size() - 1 > arch::kStreamQueues) {
+    none.reason = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),
+                              arch::kStreamQueues);
+    return none;
+  }
+  const Placement placement = place_tensors(graph, machine, options.placement);
+  // On-chip budget for queues: half the L2/SRAM, the rest stays a cache.
+  const double budget = 0.5 * static_cast<double>(machine.sram_capacity > 0 ? machine.sram_capacity : machine.l2_capacity);
+  Plan best;
+  std::string why = "no micro-batch size divides the rows";
+  for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
+    if (rows > chain.rows || chain.rows % rows != 0) continue;
+    Plan p = plan_for(graph, chain, machine, placement, rows);
+    if (!p.mapping.applies) {
+      why = p.mapping.reason;
+      continue;
+    }
+    double queue_bytes = 0;
+    for (const auto& q : p.mapping.queues) queue_bytes += static_cast<double>(q.entry_bytes * q.entries);
+    if (queue_bytes > budget) {
+      why = fmt::format("queues of {}-row micro-batches need {:.0f} B on chip, more than the {:.0f} B budget", rows,
+                        queue_bytes, budget);
+      continue;
+    }
+    if (p.seconds < best.seconds) best = std::move(p);
+  }
+  if (!best.mapping.applies) {
+    none.reason = why;
+    return none;
+  }
+  best.mapping.placement = placement;
+  return std::move(best.mapping);
+}
+
+}  // namespace npusim::mapper

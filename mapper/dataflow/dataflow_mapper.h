@@ -1,0 +1,47 @@
+#pragma once
+// Layer-pipelined dataflow: the graph's chain of ops becomes a pipeline of
+// stages, each on its own cores (cube stages on AICs, element-wise stages on
+// AIVs), all running in one job. Activations flow stage to stage through
+// bounded on-chip queues (arch/stream/) in micro-batches of rows: a stage
+// blocks on an empty input queue and on a full output queue, so the
+// pipeline fills, runs at the pace of its slowest stage, and drains. Weights
+// stay resident in the stage cores' L1 (stage_gemm.h).
+//
+// Applies to graphs that are a chain (each op consumes the previous op's
+// output plus weights) whose matmuls are unbatched; anything else is
+// rejected with the reason.
+#include <string>
+#include <vector>
+
+#include "arch/isa.h"
+#include "arch/stream/stream_queues.h"
+#include "mapper/machine_view.h"
+#include "mapper/mapper_options.h"
+#include "mapper/placement.h"
+#include "workloads/graph.h"
+
+namespace npusim::mapper {
+
+struct DataflowStage {
+  workloads::OpId op = 0;
+  std::string name;
+  bool cube = true;  // a GEMM on cube cores, else element-wise on vector cores
+  int first_core = 0, cores = 0;
+  double cycles_per_micro_batch = 0;  // cost model
+};
+
+struct DataflowMapping {
+  bool applies = false;
+  std::string reason;  // why not, when !applies; else a one-line description
+  arch::Program program;
+  std::vector<arch::StreamQueueSpec> queues;
+  std::vector<DataflowStage> stages;
+  std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;
+  double estimated_seconds = 0;
+  Placement placement;
+};
+
+DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine,
+                             const MapperOptions& options = MapperOptions{});
+
+}  // namespace npusim::mapper

@@ -1,0 +1,81 @@
+// Mapper config YAML, parsed and resolved in one place:
+//
+//   placement:
+//     weights:      {tier: hbm, spill: ddr}    # tier: sram | hbm | ddr; spill: a tier or none
+//     kv_cache:     {tier: hbm, spill: ddr}
+//     activations:  {tier: sram, spill: hbm}
+//     experts:      {hot: {tier: hbm, spill: ddr}, cold: {tier: ddr, spill: none}, hot_fraction: 0.25}
+//   search:
+//     algorithm: exhaustive      # exhaustive | random (SearchRegistry)
+//     budget: 5000               # cost-model evaluations per GEMM signature
+//     seed: 1
+//     confirm_top: 0             # simulate the N best candidates and keep the fastest
+//
+// Every key is optional; unknown keys are errors naming file and line.
+#include "mapper/mapper_options.h"
+
+#include "common/config_node.h"
+#include "common/error.h"
+#include "mapper/search/search.h"
+
+namespace npusim::mapper {
+namespace {
+
+arch::Tier parse_tier(const ConfigNode& n) {
+  const std::string t = n.as_choice({"sram", "hbm", "ddr"});
+  return t == "sram" ? arch::Tier::sram : t == "ddr" ? arch::Tier::ddr : arch::Tier::hbm;
+}
+
+TierRule parse_rule(const ConfigNode& n, TierRule rule) {
+  n.expect_map();
+  n.expect_keys({"tier", "spill"});
+  if (auto t = n.find("tier")) rule.tier = parse_tier(*t);
+  if (auto s = n.find("spill")) {
+    if (s->raw() == "none") {
+      rule.has_spill = false;
+    } else {
+      rule.has_spill = true;
+      rule.spill = parse_tier(*s);
+    }
+  }
+  return rule;
+}
+
+}  // namespace
+
+MapperOptions load_mapper_options(const std::string& path) {
+  const ConfigNode root = ConfigNode::load_file(path);
+  root.expect_map();
+  root.expect_keys({"placement", "search"});
+  MapperOptions o;
+  o.source = path;
+  if (auto p = root.find("placement")) {
+    p->expect_map();
+    p->expect_keys({"weights", "kv_cache", "activations", "experts"});
+    if (auto n = p->find("weights")) o.placement.weights = parse_rule(*n, o.placement.weights);
+    if (auto n = p->find("kv_cache")) o.placement.kv_cache = parse_rule(*n, o.placement.kv_cache);
+    if (auto n = p->find("activations")) o.placement.activations = parse_rule(*n, o.placement.activations);
+    // Experts default to whatever weights do.
+    o.placement.hot_experts = o.placement.cold_experts = o.placement.weights;
+    if (auto e = p->find("experts")) {
+      e->expect_map();
+      e->expect_keys({"hot", "cold", "hot_fraction"});
+      if (auto n = e->find("hot")) o.placement.hot_experts = parse_rule(*n, o.placement.hot_experts);
+      if (auto n = e->find("cold")) o.placement.cold_experts = parse_rule(*n, o.placement.cold_experts);
+      if (auto n = e->find("hot_fraction")) o.placement.hot_expert_fraction = n->as_fraction();
+    }
+  }
+  if (auto s = root.find("search")) {
+    s->expect_map();
+    s->expect_keys({"algorithm", "budget", "seed", "confirm_top"});
+    if (auto n = s->find("algorithm")) {
+      o.search.algorithm = n->as_choice(SearchRegistry::instance().names());
+    }
+    if (auto n = s->find("budget")) o.search.budget = n->as_positive_int();
+    if (auto n = s->find("seed")) o.search.seed = n->as_count();
+    if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
+  }
+  return o;
+}
+
+}  // namespace npusim::mapper

@@ -1,0 +1,40 @@
+#pragma once
+// Everything the user can tell the mapper, resolved: tensor placement and
+// tiling search. Read from a mapper config YAML
+// (configs/mapper/*.yaml; schema in mapper_config.cpp) or left at defaults.
+#include <string>
+
+#include "arch/address_map.h"
+#include "mapper/search/tiling_search.h"
+
+namespace npusim::mapper {
+
+// Where one class of tensors goes, and where it may overflow to.
+struct TierRule {
+  arch::Tier tier = arch::Tier::hbm;
+  bool has_spill = false;
+  arch::Tier spill = arch::Tier::ddr;
+};
+
+struct PlacementPolicy {
+  TierRule weights{arch::Tier::hbm, true, arch::Tier::ddr};
+  TierRule kv_cache{arch::Tier::hbm, true, arch::Tier::ddr};
+  TierRule activations{arch::Tier::hbm, false, arch::Tier::ddr};
+  // Routed experts: the hottest fraction (by tokens routed in the graph)
+  // follows `hot_experts`, the rest `cold_experts` (SN40L / pre-gated MoE:
+  // cold experts in DDR streamed on use).
+  TierRule hot_experts{arch::Tier::hbm, true, arch::Tier::ddr};
+  TierRule cold_experts{arch::Tier::hbm, true, arch::Tier::ddr};
+  double hot_expert_fraction = 1.0;
+};
+
+struct MapperOptions {
+  PlacementPolicy placement;
+  SearchOptions search;
+  std::string source;  // the file the options came from, "" for defaults
+};
+
+// Reads a mapper config file (keys: placement, search).
+MapperOptions load_mapper_options(const std::string& path);
+
+}  // namespace npusim::mapper

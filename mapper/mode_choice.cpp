@@ -1,0 +1,33 @@
+#include "mapper/mode_choice.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace npusim::mapper {
+
+ModeChoice choose_mode(const std::string& requested, double kernel_seconds, const DataflowMapping& d) {
+  ModeChoice c;
+  if (requested == "kernel") {
+    c.reason = "kernel-by-kernel execution was requested";
+    return c;
+  }
+  if (requested == "dataflow") {
+    if (!d.applies) throw InputError("--mapping dataflow: layer-pipelined dataflow does not apply: " + d.reason);
+    c.dataflow = true;
+    c.reason = fmt::format("dataflow was requested: {}; estimated {:.2f} us (kernel-by-kernel {:.2f} us)", d.reason,
+                           d.estimated_seconds * 1e6, kernel_seconds * 1e6);
+    return c;
+  }
+  if (!d.applies) {
+    c.reason = fmt::format("auto: kernel-by-kernel, because dataflow does not apply: {}", d.reason);
+    return c;
+  }
+  c.dataflow = d.estimated_seconds < kernel_seconds;
+  c.reason = fmt::format("auto: {} by the cost model: dataflow {:.2f} us ({}) vs kernel-by-kernel {:.2f} us",
+                         c.dataflow ? "dataflow" : "kernel-by-kernel", d.estimated_seconds * 1e6, d.reason,
+                         kernel_seconds * 1e6);
+  return c;
+}
+
+}  // namespace npusim::mapper

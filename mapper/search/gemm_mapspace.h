@@ -1,0 +1,32 @@
+#pragma once
+// The mapspace of one GEMM (Timeloop's term): every tiling the lowering can
+// emit, as the product of a few per-dimension choice lists. Candidates are
+// addressed by index so a search can walk, sample or skip them without
+// materialising the space; whether a candidate fits the buffers is checked
+// when it is evaluated.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "mapper/gemm/gemm.h"
+#include "mapper/machine_view.h"
+
+namespace npusim::mapper {
+
+class GemmMapspace {
+ public:
+  GemmMapspace(const GemmProblem& problem, const MachineView& machine);
+
+  std::size_t size() const { return size_; }
+  GemmTiling at(std::size_t index) const;
+  const GemmProblem& problem() const { return problem_; }
+  const MachineView& machine() const { return machine_; }
+
+ private:
+  GemmProblem problem_;
+  MachineView machine_;
+  std::vector<std::uint32_t> bm_, bn_, bk1_, bk0_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace npusim::mapper

@@ -1,0 +1,191 @@
+// End to end through `npusim run --compression`: what each scheme buys on the
+// modeled silicon. Llama-2-7B keeps its shapes but runs 2 of its 32 identical
+// decoder layers (plus lm_head) so each run stays within seconds; speed-ups
+// per layer are the model's.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "support/test_paths.h"
+
+namespace npusim::test {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct RunJson {
+  nlohmann::json j;
+  double seconds() const { return j.at("seconds").get<double>(); }
+  double hbm_read() const { return j.at("bytes").at("hbm").at("read").get<double>(); }
+  double counter(const std::string& name) const { return j.at("counters").at(name).at("value").get<double>(); }
+  // The cube's lower bound on the matmuls: their FLOPs at the peak rate.
+  double matmul_cube_bound() const {
+    double flops = 0;
+    for (const auto& op : j.at("ops")) {
+      if (op.at("kind") == "matmul") flops += op.at("flops").get<double>();
+    }
+    return flops / j.at("peak_flops_per_s").get<double>();
+  }
+  // Seconds of the ops of one kind (attention_score, matmul, ...).
+  double kind_seconds(const std::string& kind) const {
+    double s = 0;
+    for (const auto& op : j.at("ops")) {
+      if (op.at("kind") == kind) s += op.at("seconds").get<double>();
+    }
+    return s;
+  }
+};
+
+// scratch_dir() empties the test's directory on every call, so a test takes it once.
+class CompressionRun : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = scratch_dir(); }
+  std::string dir_;
+
+  // A shipped config with some lines rewritten, written to the scratch directory.
+  std::string variant(const std::string& shipped, const std::vector<std::pair<std::string, std::string>>& edits,
+                      const std::string& name) {
+    std::string text = read_text(source_path(shipped));
+    for (const auto& [from, to] : edits) {
+      const auto at = text.find(from);
+      EXPECT_NE(at, std::string::npos) << from << " not in " << shipped;
+      if (at != std::string::npos) text.replace(at, from.size(), to);
+    }
+    return write_text(dir_ + "/" + name, text);
+  }
+
+  std::string llama_2_layers() {
+    return variant("configs/models/llama-2-7b.yaml", {{"num_layers: 32", "num_layers: 2"}}, "llama-2-7b-2l.yaml");
+  }
+
+  // The 910B2 config with its cube's structured sparsity on or off and a given
+  // vector decompress rate; the technology table stays the shipped one.
+  std::string hw_910b2(bool sparse, int decompress_per_cycle = 64) {
+    const std::string tech = source_path("configs/tech/7nm.yaml");
+    return variant(
+        "configs/hw/ascend-910b2.yaml",
+        {{"tech: ../tech/7nm.yaml", "tech: " + tech},
+         {"supported: false", sparse ? "supported: true" : "supported: false"},
+         {"width: 256 B", "width: 256 B\n    decompress_elements_per_cycle: " + std::to_string(decompress_per_cycle)}},
+        "hw-" + std::to_string(sparse) + "-" + std::to_string(decompress_per_cycle) + ".yaml");
+  }
+
+  RunJson run(const std::string& hw, const std::string& model, const std::string& args, const std::string& plan);
+};
+
+RunJson CompressionRun::run(const std::string& hw, const std::string& model, const std::string& args,
+                        const std::string& plan) {
+  const std::string json = dir_ + "/run.json";
+  std::string cmd = npusim_binary() + " run --quiet --hw " + hw + " --model " + model + " " + args + " --json " + json;
+  if (!plan.empty()) cmd += " --compression " + source_path("configs/compression/" + plan + ".yaml");
+  const auto r = run_command(cmd);
+  EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
+  RunJson out;
+  if (r.exit_code == 0) out.j = nlohmann::json::parse(read_text(json));
+  return out;
+}
+
+TEST_F(CompressionRun, DecodeIsFasterAsWeightBytesShrink) {
+  const std::string hw = source_path("configs/hw/ascend-910b2.yaml"), model = llama_2_layers();
+  const std::string decode = "--phase decode --seq 128 --steps 1";
+  const RunJson w16 = run(hw, model, decode, "w16a16"), w8 = run(hw, model, decode, "w8a8"),
+            w4 = run(hw, model, decode, "w4a8-g128");
+  ASSERT_FALSE(w16.j.is_null() || w8.j.is_null() || w4.j.is_null());
+  EXPECT_LT(w4.seconds(), w8.seconds());
+  EXPECT_LT(w8.seconds(), w16.seconds());
+  // Memory-bound: the speed-up follows the HBM bytes moved. It may exceed
+  // the byte ratio (by up to half here): narrower weights let a tiling take
+  // deeper K panels into the same L1, so each core keeps more bytes in
+  // flight and the GEMM gets closer to peak bandwidth. It must not fall short.
+  for (const RunJson* r : {&w8, &w4}) {
+    const double speedup = w16.seconds() / r->seconds(), byte_ratio = w16.hbm_read() / r->hbm_read();
+    EXPECT_GT(byte_ratio, 1.9);
+    EXPECT_GT(speedup, 0.85 * byte_ratio) << "speed-up " << speedup << " vs bytes " << byte_ratio;
+    EXPECT_LT(speedup, 1.5 * byte_ratio) << "speed-up " << speedup << " vs bytes " << byte_ratio;
+  }
+  EXPECT_DOUBLE_EQ(w4.counter("compression.quantization_ratio.params"), 1.0);
+  EXPECT_DOUBLE_EQ(w16.counter("compression.quantization_ratio.params"), 0.0);
+  EXPECT_EQ(w4.j.at("compression"), "w4a8-g128");
+}
+
+// Target of issue 7 not met yet: the precondition (fp16 prefill matmuls
+// within 1.5x of the cube bound) fails in this build (2.2x at seq 256), so the
+// sparse-cube comparison cannot be made. Disabled until the mapper gets there.
+TEST_F(CompressionRun, DISABLED_TwoFourPrefillGainsOnlyOnASparseCube) {
+  const std::string model = llama_2_layers(), prefill = "--phase prefill --seq 256";
+  const std::string sparse_hw = hw_910b2(true), dense_hw = hw_910b2(false);
+  const RunJson dense = run(dense_hw, model, prefill, "w16a16");
+  const RunJson on_sparse = run(sparse_hw, model, prefill, "sparse-2-4");
+  const RunJson on_dense = run(dense_hw, model, prefill, "sparse-2-4");
+  ASSERT_FALSE(dense.j.is_null() || on_sparse.j.is_null() || on_dense.j.is_null());
+  const double matmul_dense = dense.kind_seconds("matmul");
+  // The claim is about compute-bound GEMMs; say so plainly when the lowering
+  // leaves them bandwidth- or latency-bound instead.
+  ASSERT_LT(matmul_dense, 1.5 * dense.matmul_cube_bound()) << "fp16 prefill matmuls are not compute-bound in this build";
+  EXPECT_LT(on_sparse.kind_seconds("matmul"), 0.8 * matmul_dense) << "the cube runs half the steps";
+  EXPECT_GE(on_dense.kind_seconds("matmul"), 0.95 * matmul_dense) << "prefill is compute-bound: bytes buy nothing";
+}
+
+// Target of issue 7 not met yet, for the same compute-bound precondition.
+TEST_F(CompressionRun, DISABLED_UnstructuredGainsBandwidthOnlyWhileDecompressionKeepsUp) {
+  const std::string model = llama_2_layers();
+  const std::string fast = hw_910b2(false, 64), slow = hw_910b2(false, 2);
+  const std::string decode = "--phase decode --seq 128 --steps 1";
+  const RunJson dense = run(fast, model, decode, "w16a16");
+  const RunJson keeps_up = run(fast, model, decode, "unstructured-50");
+  const RunJson falls_behind = run(slow, model, decode, "unstructured-50");
+  ASSERT_FALSE(dense.j.is_null() || keeps_up.j.is_null() || falls_behind.j.is_null());
+  EXPECT_LT(keeps_up.hbm_read(), 0.7 * dense.hbm_read()) << "9 of 16 bits move";
+  EXPECT_LT(keeps_up.seconds(), 0.8 * dense.seconds());
+  EXPECT_GT(falls_behind.seconds(), dense.seconds()) << "2 elements/cycle/AIV expands slower than HBM delivers dense";
+  EXPECT_DOUBLE_EQ(keeps_up.counter("compression.weight_density"), 0.5);
+
+  // Prefill: no compute gain on a dense cube.
+  const std::string prefill = "--phase prefill --seq 256";
+  const RunJson dense_prefill = run(fast, model, prefill, "w16a16");
+  const RunJson sparse_prefill = run(fast, model, prefill, "unstructured-50");
+  ASSERT_FALSE(dense_prefill.j.is_null() || sparse_prefill.j.is_null());
+  ASSERT_LT(dense_prefill.kind_seconds("matmul"), 1.5 * dense_prefill.matmul_cube_bound())
+      << "fp16 prefill matmuls are not compute-bound in this build";
+  EXPECT_GE(sparse_prefill.kind_seconds("matmul"), 0.95 * dense_prefill.kind_seconds("matmul"));
+}
+
+TEST_F(CompressionRun, KvInt8HalvesKvBytesAndSpeedsLongContextAttention) {
+  const std::string hw = source_path("configs/hw/ascend-910b2.yaml"), model = llama_2_layers();
+  const std::string decode = "--phase decode --batch 4 --seq 4096 --steps 1";
+  const RunJson fp16 = run(hw, model, decode, "w16a16");
+  const RunJson int8 = run(hw, model, decode, "kv-int8");
+  ASSERT_FALSE(fp16.j.is_null() || int8.j.is_null());
+  // 4096 tokens = 256 whole pages: no fragmentation; 8 + 16/128 bits per element vs 16.
+  EXPECT_NEAR(int8.counter("compression.kv_bytes.hbm") / fp16.counter("compression.kv_bytes.hbm"), 8.125 / 16, 1e-9);
+  const double attention16 = fp16.kind_seconds("attention_score") + fp16.kind_seconds("attention_context");
+  const double attention8 = int8.kind_seconds("attention_score") + int8.kind_seconds("attention_context");
+  ASSERT_GT(attention16, 0);
+  EXPECT_LT(attention8, 0.75 * attention16) << "attention streams half the KV bytes";
+}
+
+TEST_F(CompressionRun, PlanNamingNoLayerIsBadInput) {
+  const std::string plan = write_text(dir_ + "/bad.yaml",
+                                      "name: bad\nrules:\n  - match: \"layers.*.mlp.down_proj\"\n    weights: int8\n"
+                                      "  - match: \"decoder.*.fc1\"\n    weights: int4\n");
+  const auto r = run_command(npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                             " --model " + llama_2_layers() + " --phase decode --seq 16 --compression " + plan);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:5: rules[1]: rule [decoder.*.fc1] matches no matmul"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace npusim::test

@@ -1,0 +1,102 @@
+// Tier placement by capacity and policy: plain C++, no simulation.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "mapper/placement.h"
+#include "sim/config/hw_config.h"
+#include "sim/run/mapper_setup.h"
+#include "support/test_paths.h"
+#include "workloads/workload.h"
+
+namespace npusim::test {
+namespace {
+
+workloads::Graph model_graph(const std::string& model, workloads::Phase phase, std::uint64_t seq) {
+  workloads::WorkloadParams params;
+  params.phase = phase;
+  params.seq = seq;
+  return std::move(workloads::build_workload_from_file(source_path("configs/models/" + model), params).graphs.front());
+}
+
+mapper::MachineView view_of(const std::string& hw) { return run_machine_view(load_hw_config(source_path("configs/hw/" + hw))); }
+
+std::string write_policy(const std::string& text) {
+  const std::string path = scratch_dir() + "/mapper.yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Placement, MixtralWeightsDoNotFitThe910B2AndTheErrorNamesTensorAndTier) {
+  const auto g = model_graph("mixtral-8x7b.yaml", workloads::Phase::decode, 128);
+  try {
+    mapper::place_tensors(g, view_of("ascend-910b2.yaml"));
+    FAIL() << "93 GB of weights placed in 64 GiB of HBM";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tensor 'layers."), std::string::npos) << what;
+    EXPECT_NE(what.find("does not fit in tier hbm"), std::string::npos) << what;
+    EXPECT_NE(what.find("spill tier ddr does not exist"), std::string::npos) << what;
+  }
+}
+
+TEST(Placement, ColdExpertsGoToDdrAndHotOnesStayInHbm) {
+  const auto g = model_graph("mixtral-8x7b.yaml", workloads::Phase::prefill, 256);
+  const auto options = mapper::load_mapper_options(source_path("configs/mapper/moe-experts-ddr.yaml"));
+  const auto placement = mapper::place_tensors(g, view_of("dataflow-3tier.yaml"), options.placement);
+  const auto hot = mapper::hot_experts(g, options.placement.hot_expert_fraction);
+  std::size_t hot_hbm = 0, cold_ddr = 0, experts = 0;
+  for (const auto& t : g.tensors()) {
+    if (t.role != workloads::TensorRole::weight || t.expert < 0) continue;
+    ++experts;
+    const auto tier = placement.tensors[t.id].tier;
+    if (hot[t.id] && tier == arch::Tier::hbm) ++hot_hbm;
+    if (!hot[t.id] && tier == arch::Tier::ddr) ++cold_ddr;
+  }
+  // 8 experts, 2 hot per layer (a quarter), 3 weights each, 32 layers.
+  EXPECT_EQ(experts, 32u * 8u * 3u);
+  EXPECT_EQ(hot_hbm, 32u * 2u * 3u);
+  EXPECT_EQ(cold_ddr, 32u * 6u * 3u);
+  // Activations are in the SRAM tier, addressed there.
+  const auto in = *g.find_tensor("embed_tokens:out");
+  EXPECT_EQ(placement.tensors[in].tier, arch::Tier::sram);
+  EXPECT_EQ(arch::tier_of(placement.tensors[in].address), arch::Tier::sram);
+}
+
+TEST(Placement, KvCacheSpillsToDdrWhenHbmIsFullAndFailsWithoutASpillTier) {
+  const auto g = model_graph("llama-2-7b.yaml", workloads::Phase::decode, 2048);
+  auto view = view_of("dataflow-3tier.yaml");
+  view.hbm_capacity = 13ULL << 30;  // the weights (13.5 GB) and less than the KV (1.1 GB)
+  const auto placement = mapper::place_tensors(g, view);
+  std::size_t kv_ddr = 0;
+  for (const auto& t : g.tensors()) {
+    if (t.role == workloads::TensorRole::kv_cache && placement.tensors[t.id].tier == arch::Tier::ddr) ++kv_ddr;
+  }
+  EXPECT_GT(kv_ddr, 0u);
+  EXPECT_GT(placement.spilled_tensors, 0u);
+
+  const auto options = mapper::load_mapper_options(write_policy("placement:\n  kv_cache: {tier: hbm, spill: none}\n"));
+  EXPECT_THROW(
+      {
+        try {
+          mapper::place_tensors(g, view, options.placement);
+        } catch (const InputError& e) {
+          EXPECT_NE(std::string(e.what()).find("configures no spill tier"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      InputError);
+}
+
+TEST(Placement, PolicyFileErrorsNameFileAndKey) {
+  EXPECT_THROW(mapper::load_mapper_options(write_policy("placement:\n  weights: {tier: flash}\n")), InputError);
+  EXPECT_THROW(mapper::load_mapper_options(write_policy("placment: {}\n")), InputError);
+  EXPECT_THROW(mapper::load_mapper_options(write_policy("search: {algorithm: annealing}\n")), InputError);
+  const auto o = mapper::load_mapper_options(source_path("configs/mapper/default.yaml"));
+  EXPECT_EQ(o.search.algorithm, "exhaustive");
+  EXPECT_EQ(o.search.budget, 5000u);
+}
+
+}  // namespace
+}  // namespace npusim::test
