@@ -16,10 +16,13 @@ struct TierRule {
   arch::Tier spill = arch::Tier::ddr;
 };
 
+// The defaults put everything in HBM and let it overflow into DDR, which
+// also places everything in DDR on a chip whose main memory is DDR alone
+// (the 310P-like config).
 struct PlacementPolicy {
   TierRule weights{arch::Tier::hbm, true, arch::Tier::ddr};
   TierRule kv_cache{arch::Tier::hbm, true, arch::Tier::ddr};
-  TierRule activations{arch::Tier::hbm, false, arch::Tier::ddr};
+  TierRule activations{arch::Tier::hbm, true, arch::Tier::ddr};
   // Routed experts: the hottest fraction (by tokens routed in the graph)
   // follows `hot_experts`, the rest `cold_experts` (SN40L / pre-gated MoE:
   // cold experts in DDR streamed on use).

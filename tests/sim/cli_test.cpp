@@ -104,3 +104,20 @@ TEST(Cli, IdenticalRunsGiveIdenticalJson) {
 
 }  // namespace
 }  // namespace npusim::test
+
+namespace npusim::test {
+namespace {
+
+// Every shipped machine runs the MLP block end to end, whatever its tiers
+// (HBM only, DDR only, SRAM + HBM + DDR).
+TEST(Cli, EveryShippedMachineRunsTheMlpBlock) {
+  for (const auto& entry : std::filesystem::directory_iterator(source_path("configs/hw"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    const auto r = run_command(npusim_binary() + " run --quiet --hw " + entry.path().string() + " --model " +
+                               source_path("configs/workloads/mlp.yaml") + " --phase prefill");
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace npusim::test
