@@ -1,6 +1,7 @@
 // The command line as a user meets it: every shipped config validates,
 // identical runs give identical JSON, unbuilt options refuse clearly.
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -117,6 +118,34 @@ TEST(Cli, EveryShippedMachineRunsTheMlpBlock) {
                                source_path("configs/workloads/mlp.yaml") + " --phase prefill");
     EXPECT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
   }
+}
+
+}  // namespace
+}  // namespace npusim::test
+
+namespace npusim::test {
+namespace {
+
+// A run asked for a trace writes valid Chrome JSON with a track per core
+// pipe and per DRAM pseudo-channel, and the run's JSON and DB row beside it.
+TEST(Cli, RunWritesTraceJsonAndDatabaseRow) {
+  const std::string dir = scratch_dir();
+  const auto r = run_command(npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                             " --model " + source_path("configs/workloads/mlp.yaml") + " --phase prefill --json " +
+                             dir + "/s.json --db " + dir + "/runs.db --trace " + dir + "/trace.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto trace = nlohmann::json::parse(read_file(dir + "/trace.json"));
+  std::set<std::string> processes, threads;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name") processes.insert(e["args"]["name"].get<std::string>());
+    if (e["ph"] == "M" && e["name"] == "thread_name") threads.insert(e["args"]["name"].get<std::string>());
+  }
+  for (const char* p : {"aic0", "aiv0", "hbm"}) EXPECT_TRUE(processes.count(p)) << p;
+  for (const char* t : {"cube", "mte2", "fixpipe", "vector", "pc0"}) EXPECT_TRUE(threads.count(t)) << t;
+  const auto report = run_command(npusim_binary() + " report " + dir + "/runs.db --columns hw,model,status");
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("ascend-910b2"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("(1 of 1 runs)"), std::string::npos) << report.out;
 }
 
 }  // namespace
