@@ -19,4 +19,35 @@ inline arch::Instruction flag_instruction(arch::Opcode op, arch::Pipe src, arch:
   return in;
 }
 
+// One cube step of a GEMM: L0A x L0B accumulated into an L0C slot. The
+// offsets name the double-buffer slots the operands sit in.
+struct MmadOperands {
+  std::uint32_t m = 0, k = 0, n = 0;
+  DType dtype = DType::fp16;
+  arch::CubeSparsity sparsity = arch::CubeSparsity::dense;
+  bool accumulate = false;
+  std::uint32_t l0a_offset = 0, l0b_offset = 0, l0c_offset = 0;
+  Bytes l0c_bytes = 0;
+};
+
+inline arch::Instruction mmad_instruction(const MmadOperands& o, std::uint32_t tag) {
+  arch::Instruction in;
+  in.op = arch::Opcode::mmad;
+  in.pipe = arch::Pipe::cube;
+  in.m = o.m;
+  in.k = o.k;
+  in.n = o.n;
+  in.dtype = o.dtype;
+  in.sparsity = o.sparsity;
+  in.accumulate = o.accumulate;
+  in.src = arch::Buffer::l0a;
+  in.dst = arch::Buffer::l0c;
+  in.src_offset = o.l0a_offset;
+  in.src2_offset = o.l0b_offset;
+  in.dst_offset = o.l0c_offset;
+  in.bytes = o.l0c_bytes;
+  in.op_tag = tag;
+  return in;
+}
+
 }  // namespace npusim::mapper

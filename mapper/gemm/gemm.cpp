@@ -224,23 +224,18 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           code.push_back(set_flag(Pipe::mte1, Pipe::cube, u, tag));
 
           code.push_back(wait_flag(Pipe::mte1, Pipe::cube, u, tag));
-          Instruction mmad;
-          mmad.op = Opcode::mmad;
-          mmad.pipe = Pipe::cube;
+          MmadOperands mmad;
           mmad.m = bm;
           mmad.k = bk0;
           mmad.n = bn;
           mmad.dtype = p.a_dtype;
           mmad.sparsity = p.sparsity;
           mmad.accumulate = !(kp == 0 && kt == 0);
-          mmad.src = Buffer::l0a;
-          mmad.dst = Buffer::l0c;
-          mmad.src_offset = static_cast<std::uint32_t>(u * l0a_slot);
-          mmad.src2_offset = static_cast<std::uint32_t>(u * l0b_slot);
-          mmad.dst_offset = static_cast<std::uint32_t>(acc_slot * l0c_slot);
-          mmad.bytes = l0c_slot;
-          mmad.op_tag = tag;
-          code.push_back(mmad);
+          mmad.l0a_offset = static_cast<std::uint32_t>(u * l0a_slot);
+          mmad.l0b_offset = static_cast<std::uint32_t>(u * l0b_slot);
+          mmad.l0c_offset = static_cast<std::uint32_t>(acc_slot * l0c_slot);
+          mmad.l0c_bytes = l0c_slot;
+          code.push_back(mmad_instruction(mmad, tag));
           code.push_back(set_flag(Pipe::cube, Pipe::mte1, u, tag));
         }
       }
