@@ -1,5 +1,6 @@
 #pragma once
-// Flag instructions as every lowering emits them: a set goes in the queue of
+// Instruction builders shared by the lowerings. Flag instructions as every
+// lowering emits them: a set goes in the queue of
 // the producing pipe, a wait in the queue of the consuming pipe (isa.h).
 #include <cstdint>
 
@@ -15,6 +16,22 @@ inline arch::Instruction flag_instruction(arch::Opcode op, arch::Pipe src, arch:
   in.flag_src = src;
   in.flag_dst = dst;
   in.event_id = id;
+  in.op_tag = tag;
+  return in;
+}
+
+// MTE1 moving one operand tile from L1 into an L0A or L0B slot.
+inline arch::Instruction load_l0_instruction(arch::Buffer dst, Bytes bytes, std::uint32_t l1_offset,
+                                             std::uint32_t l0_offset, DType dtype, std::uint32_t tag) {
+  arch::Instruction in;
+  in.op = arch::Opcode::load_l0;
+  in.pipe = arch::Pipe::mte1;
+  in.src = arch::Buffer::l1;
+  in.dst = dst;
+  in.bytes = bytes;
+  in.src_offset = l1_offset;
+  in.dst_offset = l0_offset;
+  in.dtype = dtype;
   in.op_tag = tag;
   return in;
 }

@@ -111,16 +111,10 @@ void emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const Machine
             const auto bk0 = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bk0, bk1 - kt * t.bk0));
             const auto u = static_cast<std::uint8_t>(l0_turn++ % 2);
             code.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::mte1, u, tag));
-            Instruction to_a;
-            to_a.op = Opcode::load_l0;
-            to_a.pipe = Pipe::mte1;
-            to_a.src = Buffer::l1;
-            to_a.dst = Buffer::l0a;
-            to_a.bytes = bytes_of(std::uint64_t{rows} * bk0, a);
-            to_a.src_offset = static_cast<std::uint32_t>(slot + bytes_of(std::uint64_t{rows} * kt * t.bk0, a));
-            to_a.dst_offset = static_cast<std::uint32_t>(u * l0a_slot);
-            to_a.dtype = g.a_dtype;
-            to_a.op_tag = tag;
+            const Instruction to_a = load_l0_instruction(
+                Buffer::l0a, bytes_of(std::uint64_t{rows} * bk0, a),
+                static_cast<std::uint32_t>(slot + bytes_of(std::uint64_t{rows} * kt * t.bk0, a)),
+                static_cast<std::uint32_t>(u * l0a_slot), g.a_dtype, tag);
             code.push_back(to_a);
             Instruction to_b = to_a;
             to_b.dst = Buffer::l0b;

@@ -197,16 +197,10 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           const std::uint32_t bk0 = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bk0, bk1 - kt * t.bk0));
           const std::uint8_t u = static_cast<std::uint8_t>(l0_turn++ % 2);
           code.push_back(wait_flag(Pipe::cube, Pipe::mte1, u, tag));
-          Instruction to_l0a;
-          to_l0a.op = Opcode::load_l0;
-          to_l0a.pipe = Pipe::mte1;
-          to_l0a.src = Buffer::l1;
-          to_l0a.dst = Buffer::l0a;
-          to_l0a.bytes = bytes_of(std::uint64_t{bm} * bk0, a_bytes);
-          to_l0a.src_offset = static_cast<std::uint32_t>(a_l1 + bytes_of(std::uint64_t{bm} * kt * t.bk0, a_bytes));
-          to_l0a.dst_offset = static_cast<std::uint32_t>(u * l0a_slot);
-          to_l0a.dtype = p.a_dtype;
-          to_l0a.op_tag = tag;
+          const Instruction to_l0a = load_l0_instruction(
+              Buffer::l0a, bytes_of(std::uint64_t{bm} * bk0, a_bytes),
+              static_cast<std::uint32_t>(a_l1 + bytes_of(std::uint64_t{bm} * kt * t.bk0, a_bytes)),
+              static_cast<std::uint32_t>(u * l0a_slot), p.a_dtype, tag);
           code.push_back(to_l0a);
           Instruction to_l0b = to_l0a;
           to_l0b.dst = Buffer::l0b;
