@@ -49,6 +49,8 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--db", run.db_file, "Store the run in this SQLite results database");
   run_cmd->add_option("--trace", run.trace_file, "Write a Chrome/Perfetto timeline trace to this file");
   run_cmd->add_flag("--quiet", run.quiet, "Print nothing but errors");
+  run_cmd->add_flag("--skip-stored", run.skip_stored,
+                    "With --db: if this exact run (configs, model, options) is already stored, do not simulate it again");
 
   std::vector<std::string> validate_files;
   auto* validate_cmd = app.add_subcommand("validate", "Check config files and print their resolved values with units");

@@ -24,6 +24,7 @@ struct RunOptions {
   std::string db_file;
   std::string trace_file;
   bool quiet = false;
+  bool skip_stored = false;  // with db_file: do nothing if the run is already stored
 };
 
 struct GraphOptions {

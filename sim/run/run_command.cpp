@@ -1,5 +1,6 @@
 // `npusim run`: configs -> workload graphs -> mapper -> machine -> stats.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -56,11 +57,26 @@ workloads::WorkloadParams workload_params(const RunOptions& o) {
 // Everything that determines the result, canonically, for the results key.
 std::string run_identity(const HwConfig& hw, const RunOptions& o, const workloads::WorkloadParams& p) {
   return fmt::format("npusim {}\n--hw\n{}\n--tech\n{}\n--model\n{}\n--routing\n{}\nphase={} batch={} seq={} steps={} "
-                     "mapping={} fidelity={} compression={}\n",
+                     "mapping={} fidelity={} compression={}\n--mapper\n{}\n",
                      kVersion, describe_hw_config(hw), file_text(hw.tech_file), file_text(o.model_file),
                      o.routing_file.empty() ? "" : file_text(o.routing_file), o.phase, p.batch, p.seq, p.steps,
                      o.mapping, o.fidelity,
-                     o.compression_file.empty() ? std::string("none") : "\n" + file_text(o.compression_file));
+                     o.compression_file.empty() ? std::string("none") : "\n" + file_text(o.compression_file),
+                     o.mapper_file.empty() ? std::string("default") : file_text(o.mapper_file));
+}
+
+// --skip-stored: a sweep that is resumed asks the results database before
+// simulating a point it may already hold.
+bool already_stored(const HwConfig& hw, const RunOptions& o, const workloads::WorkloadParams& p) {
+  if (o.db_file.empty()) throw InputError("--skip-stored needs --db: it looks the run up in that database");
+  if (!std::filesystem::exists(o.db_file)) return false;
+  // Read-write: a concurrent sweep worker may have created the file and not
+  // yet its schema; opening for writing waits for or creates the schema.
+  const stats::ResultStore store(o.db_file, stats::ResultStore::Mode::read_write);
+  const auto stored = store.lookup(stats::ResultStore::key(run_identity(hw, o, p)));
+  if (!stored) return false;
+  if (!o.quiet) std::cout << fmt::format("already stored in {}: run {} ({})\n", o.db_file, stored->run_hash, stored->status);
+  return true;
 }
 
 }  // namespace
@@ -71,6 +87,7 @@ int command_run(const RunOptions& o) {
   const HwConfig hw = load_hw_config(o.hw_file);
   const stats::TechTable tech = stats::load_tech_table(hw.tech_file);
   const workloads::WorkloadParams params = workload_params(o);
+  if (o.skip_stored && already_stored(hw, o, params)) return kExitOk;
   workloads::Workload workload = load_workload(o.model_file, params);
   const auto compression = mapper::apply_compression_file(o.compression_file, workload.graphs, hw.machine.core);
   const mapper::MachineView view = run_machine_view(hw);

@@ -75,9 +75,19 @@ bool matches(const Cell& cell, const Condition& c) {
 
 void check_column(const std::string& name, const std::set<std::string>& valid, const std::string& what) {
   if (valid.count(name)) return;
+  // Runs carry thousands of counters; list the other columns and count those.
   std::string list;
-  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-  throw InputError(fmt::format("{}: unknown column '{}'; valid columns: {}", what, name, list));
+  std::size_t counters = 0;
+  for (const auto& v : valid) {
+    if (v.rfind("counter.", 0) == 0) {
+      ++counters;
+      continue;
+    }
+    list += (list.empty() ? "" : ", ") + v;
+  }
+  throw InputError(fmt::format("{}: unknown column '{}'; valid columns: {}, and counter.<name> for any of the {} "
+                               "stored counters (see a run's --json summary)",
+                               what, name, list, counters));
 }
 
 std::string csv_field(const std::string& s) {

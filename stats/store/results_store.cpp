@@ -202,6 +202,9 @@ std::vector<RunRow> ResultStore::rows() const {
     row["bytes." + tier + ".read"] = s.column(2);
     row["bytes." + tier + ".written"] = s.column(3);
   });
+  pivot("SELECT run_hash, name, value FROM counters", [](RunRow& row, const Statement& s) {
+    row["counter." + std::get<std::string>(s.column(1))] = s.column(2);
+  });
   return out;
 }
 

@@ -27,7 +27,7 @@ struct StoredRun {
 
 // One run as flat named cells: every runs column except the bulky identity
 // and summary_json, plus "energy.<component>", "util.<unit>",
-// "bytes.<tier>.read" and "bytes.<tier>.written".
+// "bytes.<tier>.read", "bytes.<tier>.written" and "counter.<name>".
 using RunRow = std::map<std::string, Cell>;
 
 class ResultStore {

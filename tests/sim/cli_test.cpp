@@ -150,3 +150,34 @@ TEST(Cli, RunWritesTraceJsonAndDatabaseRow) {
 
 }  // namespace
 }  // namespace npusim::test
+
+namespace npusim::test {
+namespace {
+
+// A resumed sweep: the same run with --skip-stored is found in the database
+// and not simulated again, while a different mapper config is a new point
+// (it changes the mapping, so it is part of the run's identity).
+TEST(Cli, SkipStoredSkipsOnlyTheExactRunAlreadyInTheDatabase) {
+  const std::string dir = scratch_dir();
+  const std::string base = npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                           " --model " + source_path("configs/workloads/mlp.yaml") + " --phase prefill --db " + dir +
+                           "/runs.db --skip-stored";
+  ASSERT_EQ(run_command(base).exit_code, 0);
+  auto again = run_command(npusim_binary() + " run --hw " + source_path("configs/hw/ascend-910b2.yaml") + " --model " +
+                           source_path("configs/workloads/mlp.yaml") + " --phase prefill --db " + dir +
+                           "/runs.db --skip-stored");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("already stored"), std::string::npos) << again.out;
+  ASSERT_EQ(run_command(base + " --mapper " + source_path("configs/mapper/confirm.yaml")).exit_code, 0);
+  const auto report = run_command(npusim_binary() + " report " + dir + "/runs.db --columns hw,counter.driver.jobs");
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("(2 of 2 runs)"), std::string::npos) << report.out;
+
+  const auto no_db = run_command(npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                                 " --model " + source_path("configs/workloads/mlp.yaml") + " --skip-stored");
+  EXPECT_EQ(no_db.exit_code, 2);
+  EXPECT_NE(no_db.err.find("--skip-stored needs --db"), std::string::npos) << no_db.err;
+}
+
+}  // namespace
+}  // namespace npusim::test

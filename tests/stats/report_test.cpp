@@ -151,3 +151,39 @@ TEST(Report, MissingDatabaseIsAnInputError) {
 
 }  // namespace
 }  // namespace npusim::stats
+
+namespace npusim::stats {
+namespace {
+
+// Any stored counter is a column, so a sweep's table can show e.g. the
+// compression summary's weight bytes beside tokens/s.
+TEST(Report, CountersAreColumnsByName) {
+  const std::string db = test::scratch_dir() + "/counters.db";
+  {
+    ResultStore store(db, ResultStore::Mode::read_write);
+    RunResult r = run("ascend-910b2", 1, "w4a8", 290, 0.5);
+    r.counters["compression.weight_bytes.hbm"] = {3669450752.0, "B", "stored weight bytes"};
+    store.put("w4a8", r);
+    store.put("w16", run("ascend-910b2", 1, "none", 96, 1.3));
+  }
+  ReportOptions o;
+  o.db = db;
+  o.columns = split_columns("compression,counter.compression.weight_bytes.hbm");
+  EXPECT_EQ(report(o),
+            "compression  counter.compression.weight_bytes.hbm\n"
+            "-----------  ------------------------------------\n"
+            "none                                            -\n"
+            "w4a8                                  3.66945e+09\n"
+            "(2 of 2 runs)\n");
+  o.columns = {"counter.no.such"};
+  try {
+    report_command(o, std::cout);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("counter.<name> for any of the 1 stored counters"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace npusim::stats
