@@ -14,8 +14,11 @@ namespace npusim::arch {
 struct NocTargetPort {
   std::string name;  // l2 | hbm | ddr | sram; also names the initiator socket "to_<name>"
   std::vector<Tier> tiers;
-  double bytes_per_cycle = 0;  // each direction
-  int node = 0;                // mesh router the port attaches to
+  double bytes_per_cycle = 0;  // each direction, summed over the attach points
+  // Mesh routers the port attaches to. A memory whose PHYs line several chip
+  // edges attaches at several routers; the port's bandwidth is split evenly
+  // over them and each core uses its nearest one.
+  std::vector<int> nodes{0};
 };
 
 struct NocConfig {

@@ -1,5 +1,7 @@
 #include "sim/config/block_resolvers.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/config/rate.h"
@@ -28,7 +30,9 @@ const ParamTable kNocTargetParams(
     {
         {"tiers", "", "", "address tiers routed to this port, a list of sram | hbm | ddr"},
         {"bandwidth", "", "B/cycle", "port bandwidth, each direction"},
-        {"node", "0", "", "router the port attaches to, row-major (mesh)"},
+        {"node", "0", "",
+         "router the port attaches to, row-major (mesh); a list attaches it at several routers, its bandwidth "
+         "split evenly, each core using the nearest"},
     });
 static const ParamTableRegistration kNocTargetReg(kNocTargetParams);
 
@@ -51,11 +55,19 @@ NocTargetPort resolve_port(const ConfigNode& key_node, const std::string& name, 
   for (const auto& t : tiers.elements()) p.tiers.push_back(parse_tier(t));
   p.bytes_per_cycle = bytes_per_cycle(r["bandwidth"], c.clock);
   const ConfigNode node = r["node"];
-  const auto v = node.as_count();
-  if (v >= static_cast<std::uint64_t>(c.nodes())) {
-    node.fail(fmt::format("a router index below mesh_cols*mesh_rows = {}", c.nodes()));
+  const std::vector<ConfigNode> attach = node.is_sequence() ? node.elements() : std::vector<ConfigNode>{node};
+  if (attach.empty()) node.fail("a router index or a non-empty list of them");
+  p.nodes.clear();
+  for (const auto& n : attach) {
+    const auto v = n.as_count();
+    if (v >= static_cast<std::uint64_t>(c.nodes())) {
+      n.fail(fmt::format("a router index below mesh_cols*mesh_rows = {}", c.nodes()));
+    }
+    if (std::find(p.nodes.begin(), p.nodes.end(), static_cast<int>(v)) != p.nodes.end()) {
+      n.fail("a router not already listed for this port");
+    }
+    p.nodes.push_back(static_cast<int>(v));
   }
-  p.node = static_cast<int>(v);
   return p;
 }
 

@@ -168,6 +168,43 @@ TEST(NocMesh, SharedRowLinkSerialisesDisjointRowsOverlap) {
   }
 }
 
+// A port attached at two corners: each core takes the nearer one, each
+// attach link carries half the port's bandwidth, and two cores at opposite
+// corners stream in parallel where a single attach point would serialise them.
+TEST(NocMesh, MultiAttachPortRoutesToTheNearestAttachPointAndSplitsItsBandwidth) {
+  const std::string two = "  hbm: {tiers: [hbm], bandwidth: 128 B/cycle, node: [0, 15]}\n";
+  Network net(mesh(4, 4, 16, two, "256 B/cycle"));
+  EXPECT_EQ(names(net, to_target(net, 1, 0)), (std::vector<std::string>{"core1.inject", "r0c1>r0c0", "hbm@r0c0.in"}));
+  EXPECT_EQ(names(net, to_target(net, 14, 0)),
+            (std::vector<std::string>{"core14.inject", "r3c2>r3c3", "hbm@r3c3.in"}));
+  std::vector<int> back;
+  net.topology().route_to_core(0, 11, back);
+  EXPECT_EQ(names(net, back), (std::vector<std::string>{"hbm@r3c3.out", "r3c3>r2c3", "core11.eject"}));
+  for (const auto& link : net.topology().links()) {
+    if (link.name.rfind("hbm@", 0) == 0) {
+      EXPECT_DOUBLE_EQ(link.bytes_per_cycle, 64.0) << link.name;
+    }
+  }
+
+  // Cores 0 and 15 each read 64 KiB: 64 B/cycle per attach link, in parallel.
+  const Bytes bytes = 64 * KiB;
+  std::vector<int> to0, to15;
+  net.topology().route_to_core(0, 0, to0);
+  net.topology().route_to_core(0, 15, to15);
+  const Tick a = net.transfer(to0, bytes, 0, 0, 0);
+  const Tick b = net.transfer(to15, bytes, 0, 0, 0);
+  EXPECT_EQ(a, b);
+  EXPECT_LT(b, 2 * bytes / 64 * kCycle);
+
+  try {
+    mesh(4, 4, 16, "  hbm: {tiers: [hbm], bandwidth: 128 B/cycle, node: [0, 0]}\n");
+    FAIL() << "a repeated attach router was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not already listed"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(mesh(4, 4, 16, "  hbm: {tiers: [hbm], bandwidth: 128 B/cycle, node: [0, 16]}\n"), InputError);
+}
+
 TEST(NocConfigTest, EveryRegisteredTopologyBuildsAndRoutes) {
   for (const auto& name : TopologyRegistry::instance().names()) {
     NocConfig c = mesh(2, 2, 4, "  l2: {tiers: [hbm, sram], bandwidth: 128 B/cycle, node: 3}\n");

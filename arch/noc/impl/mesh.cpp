@@ -36,28 +36,54 @@ class Mesh final : public Topology {
     }
     port_base_ = static_cast<int>(links_.size());
     for (const auto& p : c.targets) {
-      port_node_.push_back(p.node);
-      links_.push_back({p.name + ".in", p.bytes_per_cycle});
-      links_.push_back({p.name + ".out", p.bytes_per_cycle});
+      std::vector<Attach> attach;
+      const double share = p.bytes_per_cycle / static_cast<double>(p.nodes.size());
+      for (int node : p.nodes) {
+        const std::string at = p.nodes.size() == 1 ? "" : "@" + router_name(node);
+        attach.push_back({node, static_cast<int>(links_.size())});
+        links_.push_back({p.name + at + ".in", share});
+        links_.push_back({p.name + at + ".out", share});
+      }
+      port_attach_.push_back(std::move(attach));
     }
   }
 
   const std::vector<LinkSpec>& links() const override { return links_; }
 
   void route_to_target(int core, int port, std::vector<int>& out) const override {
+    const Attach& a = nearest(port, core_node_[core]);
     out.push_back(core_link(core) + 0);
-    walk(core_node_[core], port_node_[port], out);
-    out.push_back(port_base_ + 2 * port);
+    walk(core_node_[core], a.node, out);
+    out.push_back(a.in_link);
   }
   void route_to_core(int port, int core, std::vector<int>& out) const override {
-    out.push_back(port_base_ + 2 * port + 1);
-    walk(port_node_[port], core_node_[core], out);
+    const Attach& a = nearest(port, core_node_[core]);
+    out.push_back(a.in_link + 1);
+    walk(a.node, core_node_[core], out);
     out.push_back(core_link(core) + 1);
   }
 
  private:
   std::string router_name(int n) const { return fmt::format("r{}c{}", n / cols_, n % cols_); }
   int core_link(int core) const { return port_base_ - 2 * cores_ + 2 * core; }
+
+  struct Attach {
+    int node;
+    int in_link;  // its ".out" link follows
+  };
+
+  // Fewest hops; the first listed wins a tie, so routes are deterministic.
+  const Attach& nearest(int port, int from) const {
+    const auto& attach = port_attach_[static_cast<std::size_t>(port)];
+    const Attach* best = &attach.front();
+    int best_hops = hops(from, best->node);
+    for (const auto& a : attach) {
+      const int h = hops(from, a.node);
+      if (h < best_hops) best = &a, best_hops = h;
+    }
+    return *best;
+  }
+  int hops(int a, int b) const { return std::abs(a % cols_ - b % cols_) + std::abs(a / cols_ - b / cols_); }
 
   void walk(int from, int to, std::vector<int>& out) const {
     int n = from;
@@ -78,7 +104,7 @@ class Mesh final : public Topology {
   int port_base_ = 0;
   std::vector<int> mesh_link_;  // by router * kDirections + direction, -1 at the edge
   std::vector<int> core_node_;
-  std::vector<int> port_node_;
+  std::vector<std::vector<Attach>> port_attach_;  // by port
   std::vector<LinkSpec> links_;
 };
 
