@@ -4,7 +4,9 @@
 //     weights:      {tier: hbm, spill: ddr}    # tier: sram | hbm | ddr; spill: a tier or none
 //     kv_cache:     {tier: hbm, spill: ddr}
 //     activations:  {tier: sram, spill: hbm}
-//     experts:      {hot: {tier: hbm, spill: ddr}, cold: {tier: ddr, spill: none}, hot_fraction: 0.25}
+//     experts:      {hot: {tier: hbm, spill: ddr}, cold: {tier: ddr, spill: none}, hot_fraction: 0.25,
+//                    hot_from: profile.json}  # routing trace ranking experts by heat (path relative
+//                                             # to this file); without it, the step's own routing
 //   search:
 //     algorithm: exhaustive      # exhaustive | random (SearchRegistry)
 //     budget: 5000               # cost-model evaluations per GEMM signature
@@ -14,9 +16,15 @@
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "common/config_node.h"
 #include "common/error.h"
+#include "common/file_paths.h"
 #include "mapper/search/search.h"
+#include "workloads/routing.h"
 
 namespace npusim::mapper {
 namespace {
@@ -59,10 +67,16 @@ MapperOptions load_mapper_options(const std::string& path) {
     o.placement.hot_experts = o.placement.cold_experts = o.placement.weights;
     if (auto e = p->find("experts")) {
       e->expect_map();
-      e->expect_keys({"hot", "cold", "hot_fraction"});
+      e->expect_keys({"hot", "cold", "hot_fraction", "hot_from"});
       if (auto n = e->find("hot")) o.placement.hot_experts = parse_rule(*n, o.placement.hot_experts);
       if (auto n = e->find("cold")) o.placement.cold_experts = parse_rule(*n, o.placement.cold_experts);
       if (auto n = e->find("hot_fraction")) o.placement.hot_expert_fraction = n->as_fraction();
+      if (auto n = e->find("hot_from")) {
+        const std::string file = relative_to(path, n->as_string());
+        if (!std::filesystem::exists(file)) n->fail(fmt::format("a routing trace file (looked for {})", file));
+        o.placement.expert_profile = workloads::RoutingTrace::load_file(file).tokens_per_expert();
+        o.placement.expert_profile_source = file;
+      }
     }
   }
   if (auto s = root.find("search")) {

@@ -2,7 +2,10 @@
 // Everything the user can tell the mapper, resolved: tensor placement and
 // tiling search. Read from a mapper config YAML
 // (configs/mapper/*.yaml; schema in mapper_config.cpp) or left at defaults.
+#include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "arch/address_map.h"
 #include "mapper/search/tiling_search.h"
@@ -23,12 +26,17 @@ struct PlacementPolicy {
   TierRule weights{arch::Tier::hbm, true, arch::Tier::ddr};
   TierRule kv_cache{arch::Tier::hbm, true, arch::Tier::ddr};
   TierRule activations{arch::Tier::hbm, true, arch::Tier::ddr};
-  // Routed experts: the hottest fraction (by tokens routed in the graph)
-  // follows `hot_experts`, the rest `cold_experts` (SN40L / pre-gated MoE:
-  // cold experts in DDR streamed on use).
+  // Routed experts: the hottest fraction follows `hot_experts`, the rest
+  // `cold_experts` (SN40L / pre-gated MoE: cold experts in DDR streamed on
+  // use). Heat is the tokens each expert received in a profiling routing
+  // trace when one is given (`hot_from`), which is what a deployment can
+  // know ahead of time; without one it is the simulated step's own routing,
+  // an oracle placement.
   TierRule hot_experts{arch::Tier::hbm, true, arch::Tier::ddr};
   TierRule cold_experts{arch::Tier::hbm, true, arch::Tier::ddr};
   double hot_expert_fraction = 1.0;
+  std::map<std::uint64_t, std::vector<std::uint64_t>> expert_profile;  // layer -> tokens per expert
+  std::string expert_profile_source;                                   // the trace file, "" for none
 };
 
 struct MapperOptions {

@@ -69,8 +69,9 @@ std::string Placement::describe() const {
   return fmt::format("{} resident; {} tensors spilled", out.empty() ? "nothing" : out, spilled_tensors);
 }
 
-std::vector<bool> hot_experts(const workloads::Graph& graph, double fraction) {
-  // tokens[layer][expert], from each expert's first matmul.
+std::vector<bool> hot_experts(const workloads::Graph& graph, const PlacementPolicy& policy) {
+  // tokens[layer][expert]: from the profile when there is one, else from
+  // each expert's first matmul in this graph.
   std::map<int, std::map<int, std::uint64_t>> tokens;
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
@@ -79,6 +80,23 @@ std::vector<bool> hot_experts(const workloads::Graph& graph, double fraction) {
       t = std::max(t, op.matmul->m);
     }
   }
+  if (!policy.expert_profile_source.empty()) {
+    for (auto& [layer, experts] : tokens) {
+      auto it = policy.expert_profile.find(static_cast<std::uint64_t>(layer));
+      if (it == policy.expert_profile.end()) {
+        throw InputError(fmt::format("{}: hot_from: the routing profile has no entry for MoE layer {}",
+                                     policy.expert_profile_source, layer));
+      }
+      for (auto& [e, t] : experts) {
+        if (static_cast<std::size_t>(e) >= it->second.size()) {
+          throw InputError(fmt::format("{}: hot_from: layer {} of the routing profile has {} experts, the model more",
+                                       policy.expert_profile_source, layer, it->second.size()));
+        }
+        t = it->second[static_cast<std::size_t>(e)];
+      }
+    }
+  }
+  const double fraction = policy.hot_expert_fraction;
   std::map<int, std::vector<bool>> hot_by_layer;
   for (auto& [layer, experts] : tokens) {
     std::vector<std::pair<std::uint64_t, int>> ranked;
@@ -109,7 +127,7 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   placement.tensors.resize(graph.num_tensors());
   std::map<arch::Tier, TierState> tiers;
   for (arch::Tier t : {arch::Tier::sram, arch::Tier::hbm, arch::Tier::ddr}) tiers[t].capacity = capacity_of(machine, t);
-  const std::vector<bool> hot = hot_experts(graph, policy.hot_expert_fraction);
+  const std::vector<bool> hot = hot_experts(graph, policy);
 
   auto rule_for = [&](const workloads::Tensor& t) -> const TierRule& {
     if (t.role == TensorRole::kv_cache) return policy.kv_cache;

@@ -35,8 +35,9 @@ struct Placement {
 Placement place_tensors(const workloads::Graph& graph, const MachineView& machine,
                         const PlacementPolicy& policy = PlacementPolicy{});
 
-// Routed experts of each MoE layer ranked by the tokens the graph routes to
-// them; true for the hottest `fraction` (at least one per layer).
-std::vector<bool> hot_experts(const workloads::Graph& graph, double fraction);
+// Routed experts of each MoE layer ranked by the tokens routed to them (the
+// policy's profile if it has one, else this graph's routing); true, by
+// tensor, for the hottest `hot_expert_fraction` (at least one per layer).
+std::vector<bool> hot_experts(const workloads::Graph& graph, const PlacementPolicy& policy);
 
 }  // namespace npusim::mapper

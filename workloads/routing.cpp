@@ -147,4 +147,16 @@ std::vector<std::uint64_t> RoutingTrace::route(std::uint64_t layer, std::uint64_
   return counts;
 }
 
+std::map<std::uint64_t, std::vector<std::uint64_t>> RoutingTrace::tokens_per_expert() const {
+  std::map<std::uint64_t, std::vector<std::uint64_t>> out;
+  for (const auto& [layer, entry] : layers_) {
+    auto& total = out[layer];
+    for (const auto& step : entry.steps) {
+      if (total.size() < step.size()) total.resize(step.size(), 0);
+      for (std::size_t e = 0; e < step.size(); ++e) total[e] += step[e];
+    }
+  }
+  return out;
+}
+
 }  // namespace npusim::workloads

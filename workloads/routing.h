@@ -85,6 +85,10 @@ class RoutingTrace : public RoutingSource {
   // Checks the trace against a model and workload before any graph is built:
   // every MoE layer present, no other layer, `steps` steps each.
   void check_covers(const ModelConfig& model, std::uint64_t steps) const;
+  // Tokens each routed expert received over every step of the trace, by
+  // layer: a routing profile, e.g. for choosing which experts to keep hot.
+  std::map<std::uint64_t, std::vector<std::uint64_t>> tokens_per_expert() const;
+  const std::string& origin() const { return origin_; }
 
  private:
   struct LayerEntry {

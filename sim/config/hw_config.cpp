@@ -6,17 +6,11 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/file_paths.h"
 #include "sim/config/block_resolvers.h"
 
 namespace npusim {
 namespace {
-
-std::string relative_to(const std::string& base_file, const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  if (p.is_absolute()) return p.string();
-  return (fs::path(base_file).parent_path() / p).lexically_normal().string();
-}
 
 std::string gbps(double bytes_per_s) { return fmt::format("{:.1f} GB/s", bytes_per_s / 1e9); }
 std::string size(Bytes b) {

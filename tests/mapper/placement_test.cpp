@@ -45,7 +45,7 @@ TEST(Placement, ColdExpertsGoToDdrAndHotOnesStayInHbm) {
   const auto g = model_graph("mixtral-8x7b.yaml", workloads::Phase::prefill, 256);
   const auto options = mapper::load_mapper_options(source_path("configs/mapper/moe-experts-ddr.yaml"));
   const auto placement = mapper::place_tensors(g, view_of("dataflow-3tier.yaml"), options.placement);
-  const auto hot = mapper::hot_experts(g, options.placement.hot_expert_fraction);
+  const auto hot = mapper::hot_experts(g, options.placement);
   std::size_t hot_hbm = 0, cold_ddr = 0, experts = 0;
   for (const auto& t : g.tensors()) {
     if (t.role != workloads::TensorRole::weight || t.expert < 0) continue;
@@ -62,6 +62,46 @@ TEST(Placement, ColdExpertsGoToDdrAndHotOnesStayInHbm) {
   const auto in = *g.find_tensor("embed_tokens:out");
   EXPECT_EQ(placement.tensors[in].tier, arch::Tier::sram);
   EXPECT_EQ(arch::tier_of(placement.tensors[in].address), arch::Tier::sram);
+}
+
+// With a profiling trace the hot experts are the profile's, not the step's:
+// a profile that favours experts 6 and 7 in every layer puts exactly those in
+// HBM even though the step routes uniformly (the oracle would keep 0 and 1).
+TEST(Placement, HotExpertsComeFromTheProfilingTraceWhenOneIsGiven) {
+  const auto g = model_graph("mixtral-8x7b.yaml", workloads::Phase::prefill, 256);
+  const std::string dir = scratch_dir();
+  {
+    std::ofstream profile(dir + "/profile.json");
+    profile << "{\"format\": \"npusim-routing-v1\", \"layers\": [";
+    for (int layer = 0; layer < 32; ++layer) {
+      profile << (layer ? "," : "") << "{\"layer\": " << layer
+              << ", \"steps\": [[1, 1, 1, 1, 1, 1, 4, 6], [0, 0, 1, 1, 1, 1, 6, 6]]}";
+    }
+    profile << "]}";
+  }
+  std::ofstream(dir + "/mapper.yaml") << "placement:\n  experts: {hot: {tier: hbm, spill: ddr}, cold: {tier: ddr, "
+                                         "spill: none}, hot_fraction: 0.25, hot_from: profile.json}\n";
+  const auto options = mapper::load_mapper_options(dir + "/mapper.yaml");
+  const auto hot = mapper::hot_experts(g, options.placement);
+  std::size_t hot_count = 0;
+  for (const auto& t : g.tensors()) {
+    if (t.expert < 0 || t.role != workloads::TensorRole::weight) continue;
+    EXPECT_EQ(hot[t.id], t.expert >= 6) << t.name;
+    hot_count += hot[t.id];
+  }
+  EXPECT_EQ(hot_count, 32u * 2u * 3u);
+
+  std::ofstream(dir + "/short.json") << "{\"format\": \"npusim-routing-v1\", \"layers\": "
+                                        "[{\"layer\": 0, \"steps\": [[1, 1, 1, 1, 1, 1, 4, 6]]}]}";
+  std::ofstream(dir + "/short.yaml") << "placement:\n  experts: {hot_fraction: 0.25, hot_from: short.json}\n";
+  try {
+    mapper::hot_experts(g, mapper::load_mapper_options(dir + "/short.yaml").placement);
+    FAIL() << "a profile missing layers was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no entry for MoE layer 1"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir + "/absent.yaml") << "placement:\n  experts: {hot_from: nothere.json}\n";
+  EXPECT_THROW(mapper::load_mapper_options(dir + "/absent.yaml"), InputError);
 }
 
 TEST(Placement, KvCacheSpillsToDdrWhenHbmIsFullAndFailsWithoutASpillTier) {
