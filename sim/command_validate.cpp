@@ -7,6 +7,8 @@
 
 #include "common/config_node.h"
 #include "common/error.h"
+#include "mapper/compression/plan.h"
+#include "mapper/mapper_options.h"
 #include "sim/commands.h"
 #include "sim/config/hw_config.h"
 #include "stats/energy/tech_table.h"
@@ -36,6 +38,22 @@ void validate_tech(const std::string& path) {
   std::cout << fmt::format("tech table {}: energy model {}\n", path, t.model);
 }
 
+void validate_plan(const std::string& path, const ConfigNode& root) {
+  const auto plan = mapper::resolve_compression_plan(root);
+  std::cout << fmt::format("compression plan {} ({}): {} rule(s){}\n", plan.name, path, plan.rules.size(),
+                           plan.kv_cache ? ", a KV-cache section" : "");
+}
+
+void validate_mapper(const std::string& path) {
+  const auto o = mapper::load_mapper_options(path);
+  std::cout << fmt::format("mapper options {}: hot expert fraction {}{}, search {} budget {}, confirm top {}\n", path,
+                           o.placement.hot_expert_fraction,
+                           o.placement.expert_profile_source.empty()
+                               ? std::string(" (by the step's routing)")
+                               : " (by " + o.placement.expert_profile_source + ")",
+                           o.search.algorithm, o.search.budget, o.search.confirm_top);
+}
+
 }  // namespace
 
 int command_validate(const std::vector<std::string>& files) {
@@ -53,10 +71,15 @@ int command_validate(const std::vector<std::string>& files) {
       validate_model(path);
     } else if (root.has("mac_energy") || root.has("model")) {
       validate_tech(path);
+    } else if (root.has("rules") || root.has("kv_cache")) {
+      validate_plan(path, root);
+    } else if (root.has("placement") || root.has("search")) {
+      validate_mapper(path);
     } else {
       root.fail_message(
           "cannot tell what kind of config this is: a hardware config has 'core', a model or workload config "
-          "has 'family', a technology table has 'mac_energy'");
+          "has 'family', a technology table has 'mac_energy', a compression plan has 'rules' or 'kv_cache', mapper options "
+          "have 'placement' or 'search'");
     }
   }
   return kExitOk;

@@ -22,7 +22,8 @@ std::string read_file(const std::string& path) {
 
 TEST(Cli, ValidateAcceptsEveryShippedConfig) {
   std::string files;
-  for (const char* dir : {"configs/hw", "configs/models", "configs/workloads", "configs/tech"}) {
+  for (const char* dir :
+       {"configs/hw", "configs/models", "configs/workloads", "configs/tech", "configs/compression", "configs/mapper"}) {
     for (const auto& entry : std::filesystem::directory_iterator(source_path(dir))) {
       if (entry.path().extension() == ".yaml") files += " " + entry.path().string();
     }
@@ -31,6 +32,8 @@ TEST(Cli, ValidateAcceptsEveryShippedConfig) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("hw ascend-910b2"), std::string::npos);
   EXPECT_NE(r.out.find("chip peak 353.9 TFLOPS"), std::string::npos) << "910B2 fp16 peak is 353.8 TFLOPS [A17]";
+  EXPECT_NE(r.out.find("compression plan w4a8-g128"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mapper options"), std::string::npos) << r.out;
 }
 
 TEST(Cli, VersionAndHelp) {
