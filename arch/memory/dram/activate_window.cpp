@@ -16,13 +16,11 @@ ActivateWindow::ActivateWindow(const DramTimings& t)
   acts_.reserve(kMaxActs + 1);
 }
 
-Cycles ActivateWindow::check(Cycles t, std::uint32_t group) const {
-  if (acts_.empty() || acts_.back().at + reach_ <= t) return t;  // the usual case: t is past them all
-  // The ACTs within reach of t on either side: the first one found by a
-  // binary search, the rest by walking forward until out of reach.
-  const std::size_t lo = static_cast<std::size_t>(
-      std::lower_bound(acts_.begin(), acts_.end(), t, [this](const Act& a, Cycles v) { return a.at + reach_ <= v; }) -
-      acts_.begin());
+Cycles ActivateWindow::check(Cycles t, std::uint32_t group, std::size_t& lo) const {
+  if (acts_.back().at + reach_ <= t) return t;  // t is past them all
+  // The ACTs within reach of t on either side. `lo` only moves forward, as t
+  // does in earliest_among_logged().
+  while (acts_[lo].at + reach_ <= t) ++lo;
   std::size_t hi = lo;
   while (hi < acts_.size() && acts_[hi].at < t + reach_) ++hi;
   // Existing ACTs already obey tFAW, so at most four lie on each side of t.
@@ -51,10 +49,14 @@ Cycles ActivateWindow::check(Cycles t, std::uint32_t group) const {
 }
 
 Cycles ActivateWindow::earliest_among_logged(Cycles t, std::uint32_t group) const {
+  // The first ACT within reach of t; the log's last one is (the caller checked).
+  std::size_t lo = static_cast<std::size_t>(
+      std::lower_bound(acts_.begin(), acts_.end(), t, [this](const Act& a, Cycles v) { return a.at + reach_ <= v; }) -
+      acts_.begin());
   // Each move is strictly later and lands on a value derived from a logged
   // ACT, so this ends after at most a few steps per nearby ACT.
   for (;;) {
-    const Cycles next = check(t, group);
+    const Cycles next = check(t, group, lo);
     if (next == t) return t;
     t = next;
   }

@@ -37,9 +37,10 @@ class ActivateWindow {
     Cycles at;
     std::uint32_t group;
   };
-  // Looks only at ACTs within tFAW of t, the only ones that can constrain it.
-  // Returns t when an ACT there is legal, else a later cycle to try.
-  Cycles check(Cycles t, std::uint32_t group) const;
+  // Looks only at ACTs within tFAW of t, the only ones that can constrain it;
+  // `lo` is at or before the first of them and is moved onto it. Returns t
+  // when an ACT there is legal, else a later cycle to try.
+  Cycles check(Cycles t, std::uint32_t group, std::size_t& lo) const;
   Cycles earliest_among_logged(Cycles t, std::uint32_t group) const;
 
   std::uint32_t rrd_s_;
