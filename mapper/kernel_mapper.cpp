@@ -106,11 +106,13 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
 }
 
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
-                              const MapperOptions& options, const std::function<void(Job&)>& on_job) {
+                              const MapperOptions& options, const std::function<void(Job&)>& on_job,
+                              const std::function<bool(const workloads::Op&)>& include) {
   const Placement placement = place_tensors(graph, machine, options.placement);
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind)) continue;
+    if (include && !include(op)) continue;
     Job job;
     job.name = op.name;
     job.op = id;

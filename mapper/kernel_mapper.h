@@ -55,9 +55,11 @@ struct KernelMapping {
 // The same mapping one job at a time: each job is handed to `on_job` and
 // dropped, so a whole model's programs never sit in memory together (a
 // prefill of a large model holds gigabytes of instructions). Returns the
-// placement the jobs use.
+// placement the jobs use. When `include` is given, ops it rejects are
+// neither mapped nor handed over (sampled fidelity skips whole layers).
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
-                              const MapperOptions& options, const std::function<void(Job&)>& on_job);
+                              const MapperOptions& options, const std::function<void(Job&)>& on_job,
+                              const std::function<bool(const workloads::Op&)>& include = {});
 
 KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
                                    GemmTilingCache& cache, const MapperOptions& options = MapperOptions{});

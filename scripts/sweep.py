@@ -20,6 +20,7 @@ import csv
 import glob
 import itertools
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ AXES = [
     ("compression", "--compression", True),
     ("mapper", "--mapper", True),
     ("mapping", "--mapping", False),
+    ("fidelity", "--fidelity", False),
 ]
 
 
@@ -59,6 +61,7 @@ def parse_args():
         p.add_argument(f"--{name}", nargs="+", required=name in ("hw", "model"),
                        help="one or more " + ("files or globs" if is_file else "values"))
     p.add_argument("--routing", help="MoE routing trace passed to every point")
+    p.add_argument("--extra", default="", help="further npusim run flags for every point, e.g. '--sample-layers 4'")
     p.add_argument("--db", required=True, help="results database (created if missing)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)")
     p.add_argument("--npusim", default=os.path.join(REPO, "build", "npusim"), help="the npusim binary")
@@ -89,6 +92,7 @@ def points(args):
                 cmd += [flag, value]
         if args.routing:
             cmd += ["--routing", args.routing]
+        cmd += shlex.split(args.extra)
         yield cmd
 
 

@@ -45,6 +45,10 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"kernel", "dataflow", "auto"}));
   run_cmd->add_option("--fidelity", run.fidelity, "exact: every layer and step; sampled: representative ones, scaled")
       ->check(CLI::IsMember({"exact", "sampled"}));
+  run_cmd->add_option("--sample-layers", run.sample_layers,
+                      "sampled: layers simulated per class of identical-structure layers (default 3, at least 2)");
+  run_cmd->add_option("--sample-steps", run.sample_steps,
+                      "sampled: decode steps simulated, spread over the run (default 3, at least 2)");
   run_cmd->add_option("--json", run.json_file, "Write the summary as JSON to this file");
   run_cmd->add_option("--db", run.db_file, "Store the run in this SQLite results database");
   run_cmd->add_option("--trace", run.trace_file, "Write a Chrome/Perfetto timeline trace to this file");

@@ -19,6 +19,9 @@ struct RunOptions {
   std::string mapper_file;  // placement policy and search options (configs/mapper/*.yaml)
   std::string mapping = "kernel";
   std::string fidelity = "exact";
+  // Sampled fidelity: layers simulated per layer class, decode steps simulated.
+  std::optional<std::int64_t> sample_layers;
+  std::optional<std::int64_t> sample_steps;
   std::string routing_file;
   std::string json_file;
   std::string db_file;

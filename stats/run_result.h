@@ -42,6 +42,26 @@ struct ActivityCounts {
   std::map<std::string, double> dram_activates;          // per tier
 };
 
+// What a sampled-fidelity run simulated and how far off its scaling may be
+// (sim/run/sampling.h has the method).
+struct SampledLayerClass {
+  std::vector<int> layers;     // every layer of the class
+  std::vector<int> simulated;  // the ones that ran
+  double layer_seconds_mean = 0;
+  double layer_seconds_stdev = 0;  // sample standard deviation; 0 with one layer
+};
+
+struct SamplingReport {
+  std::uint64_t layers_per_class = 0;  // the most simulated per class and step
+  std::uint64_t steps = 0;             // step graphs in the run
+  std::vector<std::uint64_t> simulated_steps;
+  std::vector<SampledLayerClass> layer_classes;  // of the first simulated step
+  std::vector<int> warmup_layers;  // run unmeasured before a sampled layer, in that step
+  double simulated_seconds = 0;      // time of what actually ran
+  double error_estimate_seconds = 0; // half-width of a 95 % interval around `seconds`
+  double error_estimate_relative = 0;  // the same over `seconds`
+};
+
 struct RunResult {
   // Identity: everything that determines the result.
   std::string npusim_version;
@@ -55,6 +75,7 @@ struct RunResult {
   std::string mapping_reason;
   std::string compression;
   std::string fidelity;
+  std::optional<SamplingReport> sampling;  // set for fidelity "sampled"
 
   // Time.
   std::uint64_t cycles = 0;  // core clock cycles

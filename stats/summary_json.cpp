@@ -37,6 +37,24 @@ json op_json(const OpResult& op) {
               {"bound", op.bound}};
 }
 
+json sampling_json(const SamplingReport& s) {
+  json classes = json::array();
+  for (const auto& c : s.layer_classes) {
+    classes.push_back(json{{"layers", c.layers},
+                           {"simulated", c.simulated},
+                           {"layer_seconds_mean", c.layer_seconds_mean},
+                           {"layer_seconds_stdev", c.layer_seconds_stdev}});
+  }
+  return json{{"layers_per_class", s.layers_per_class},
+              {"steps", s.steps},
+              {"simulated_steps", s.simulated_steps},
+              {"layer_classes", classes},
+              {"warmup_layers", s.warmup_layers},
+              {"simulated_seconds", s.simulated_seconds},
+              {"error_estimate_seconds", s.error_estimate_seconds},
+              {"error_estimate_relative", s.error_estimate_relative}};
+}
+
 }  // namespace
 
 const std::vector<std::string>& summary_fields() {
@@ -92,6 +110,7 @@ json summary_json(const RunResult& r) {
     j["counters"][kv.first] =
         json{{"value", kv.second.value}, {"unit", kv.second.unit}, {"description", kv.second.description}};
   }
+  if (r.sampling) j["sampling"] = sampling_json(*r.sampling);
   j["simulator"] = json{{"wall_seconds", r.wall_seconds}, {"events", r.sim_events}};
   return j;
 }
@@ -117,6 +136,16 @@ void print_summary_text(const RunResult& r, std::ostream& out, std::size_t top_o
                      r.mapping_reason.empty() ? std::string() : " (" + r.mapping_reason + ")",
                      r.compression.empty() ? "none" : r.compression);
   out << fmt::format("time        {}  ({} cycles at {})\n", si(r.seconds, "s"), r.cycles, si(r.core_clock_hz, "Hz"));
+  if (r.sampling) {
+    std::size_t layers = 0, simulated = 0;
+    for (const auto& c : r.sampling->layer_classes) {
+      layers += c.layers.size();
+      simulated += c.simulated.size();
+    }
+    out << fmt::format("  sampled: {} of {} layers, {} of {} steps simulated; error estimate +/- {} ({:.2f}%)\n",
+                       simulated, layers, r.sampling->simulated_steps.size(), r.sampling->steps,
+                       si(r.sampling->error_estimate_seconds, "s"), 100.0 * r.sampling->error_estimate_relative);
+  }
   if (r.tokens_per_s) out << fmt::format("throughput  {:.6g} tokens/s\n", *r.tokens_per_s);
   out << fmt::format("compute     {}", si(r.flops, "FLOP"));
   if (r.seconds > 0) out << fmt::format("  ({})", si(r.flops / r.seconds, "FLOP/s"));

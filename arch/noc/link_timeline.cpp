@@ -5,9 +5,11 @@
 namespace npusim::arch {
 
 void LinkTimeline::forget_before(Tick now) {
-  std::size_t gone = 0;
-  while (gone < windows_.size() && windows_[gone].end <= now) ++gone;
-  if (gone) windows_.erase(windows_.begin(), windows_.begin() + static_cast<std::ptrdiff_t>(gone));
+  while (first_ < windows_.size() && windows_[first_].end <= now) ++first_;
+  if (first_ >= kMaxWindows && first_ * 2 >= windows_.size()) {
+    windows_.erase(windows_.begin(), windows_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
+  }
 }
 
 LinkTimeline::Window LinkTimeline::book(Tick now, Tick earliest_start, Tick earliest_end, Tick length) {
@@ -15,12 +17,13 @@ LinkTimeline::Window LinkTimeline::book(Tick now, Tick earliest_start, Tick earl
   Tick start = std::max(earliest_start, earliest_end > length ? earliest_end - length : Tick{0});
   if (length == 0) return {start, start};
 
-  auto it = std::upper_bound(windows_.begin(), windows_.end(), start,
+  const auto live = windows_.begin() + static_cast<std::ptrdiff_t>(first_);
+  auto it = std::upper_bound(live, windows_.end(), start,
                              [](Tick t, const Window& w) { return t < w.end; });
   for (; it != windows_.end() && it->start < start + length; ++it) start = std::max(start, it->end);
   const Window booked{start, start + length};
 
-  const bool joins_prev = it != windows_.begin() && std::prev(it)->end == booked.start;
+  const bool joins_prev = it != live && std::prev(it)->end == booked.start;
   const bool joins_next = it != windows_.end() && it->start == booked.end;
   if (joins_prev && joins_next) {
     std::prev(it)->end = it->end;
@@ -33,9 +36,9 @@ LinkTimeline::Window LinkTimeline::book(Tick now, Tick earliest_start, Tick earl
     windows_.insert(it, booked);
   }
 
-  if (windows_.size() > kMaxWindows) {
-    windows_[1].start = windows_[0].start;
-    windows_.erase(windows_.begin());
+  if (windows() > kMaxWindows) {
+    windows_[first_ + 1].start = windows_[first_].start;
+    ++first_;
   }
   return booked;
 }

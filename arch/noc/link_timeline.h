@@ -28,13 +28,17 @@ class LinkTimeline {
   Window book(Tick now, Tick earliest_start, Tick earliest_end, Tick length);
 
   // The end of the last booking, or 0 when nothing is booked.
-  Tick last_end() const { return windows_.empty() ? 0 : windows_.back().end; }
-  std::size_t windows() const { return windows_.size(); }
+  Tick last_end() const { return windows_.size() == first_ ? 0 : windows_.back().end; }
+  std::size_t windows() const { return windows_.size() - first_; }
 
  private:
   void forget_before(Tick now);
 
-  std::vector<Window> windows_;  // sorted, disjoint, never touching
+  // Sorted, disjoint, never touching. The live windows start at first_:
+  // forgetting only advances it, and the dead prefix is erased in one go once
+  // it is as long as the live part, so a booking moves no memory as a rule.
+  std::vector<Window> windows_;
+  std::size_t first_ = 0;
 };
 
 }  // namespace npusim::arch

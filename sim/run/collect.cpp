@@ -1,23 +1,45 @@
 #include "sim/run/collect.h"
 
+#include <cmath>
 #include <functional>
 
 namespace npusim {
 namespace {
 
-void walk(const StatGroup& group, const std::string& prefix, stats::RunResult& result) {
+// A counter's value as the result reports it: simulated plus extrapolated.
+class CounterReader {
+ public:
+  explicit CounterReader(const CounterExtrapolation* extra) : extra_(extra) {}
+  double operator()(const Counter& c) const {
+    double v = static_cast<double>(c.value);
+    if (extra_) {
+      const auto it = extra_->find(&c);
+      if (it != extra_->end()) v += it->second;
+    }
+    return v;
+  }
+  double operator()(const StatGroup& group, const std::string& name) const {
+    const Counter* c = group.find(name);
+    return c ? (*this)(*c) : 0.0;
+  }
+
+ private:
+  const CounterExtrapolation* extra_;
+};
+
+void walk(const StatGroup& group, const std::string& prefix, const CounterReader& read, stats::RunResult& result) {
   const std::string base = prefix.empty() ? group.name() : prefix + "." + group.name();
   for (const auto& c : group.counters()) {
-    result.counters[base + "." + c.name] = {static_cast<double>(c.value), c.unit, c.description};
+    result.counters[base + "." + c.name] = {read(c), c.unit, c.description};
   }
-  for (const auto* child : group.children()) walk(*child, base, result);
+  for (const auto* child : group.children()) walk(*child, base, read, result);
 }
 
-double sum_suffix(const StatGroup& group, const std::string& suffix) {
+double sum_suffix(const StatGroup& group, const std::string& suffix, const CounterReader& read) {
   double total = 0;
   for (const auto& c : group.counters()) {
     if (c.name.size() >= suffix.size() && c.name.compare(c.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      total += static_cast<double>(c.value);
+      total += read(c);
     }
   }
   return total;
@@ -25,8 +47,20 @@ double sum_suffix(const StatGroup& group, const std::string& suffix) {
 
 }  // namespace
 
+std::vector<const StatGroup*> machine_stat_groups(const arch::Machine& machine) {
+  std::vector<const StatGroup*> groups;
+  for (const auto& core : machine.cores()) groups.push_back(&core->counters().group);
+  groups.push_back(&machine.noc().stats());
+  if (const auto* streams = machine.streams()) groups.push_back(&streams->stats());
+  if (const auto* l2 = machine.l2()) groups.push_back(&l2->stats());
+  if (const auto* hbm = machine.hbm()) groups.push_back(&hbm->stats());
+  if (const auto* ddr = machine.ddr()) groups.push_back(&ddr->stats());
+  return groups;
+}
+
 void collect_machine_counters(const arch::Machine& machine, const mapper::MachineView& view, DType vector_dtype,
-                              stats::RunResult& r) {
+                              stats::RunResult& r, const CounterExtrapolation* extra) {
+  const CounterReader read(extra);
   using arch::Pipe;
   const double cycles = static_cast<double>(r.cycles);
   double cube_busy = 0, vector_busy = 0;
@@ -34,21 +68,21 @@ void collect_machine_counters(const arch::Machine& machine, const mapper::Machin
   auto& act = r.activity;
   for (const auto& core : machine.cores()) {
     const auto& s = core->counters();
-    walk(s.group, "", r);
+    walk(s.group, "", read, r);
     if (const Counter* busy = s.busy_cycles[static_cast<int>(Pipe::cube)]) {
-      cube_busy += static_cast<double>(busy->value);
+      cube_busy += read(*busy);
       ++cube_units;
     }
     if (const Counter* busy = s.busy_cycles[static_cast<int>(Pipe::vector)]) {
-      vector_busy += static_cast<double>(busy->value);
+      vector_busy += read(*busy);
       ++vector_units;
     }
-    for (const auto& [dtype, counter] : s.macs) act.macs_by_dtype[dtype_name(dtype)] += static_cast<double>(counter->value);
+    for (const auto& [dtype, counter] : s.macs) act.macs_by_dtype[dtype_name(dtype)] += read(*counter);
     // The vector counter carries no precision; element work runs at the
     // workload's activation precision.
-    if (s.vector_element_ops) act.vector_ops_by_dtype[dtype_name(vector_dtype)] += static_cast<double>(s.vector_element_ops->value);
+    if (s.vector_element_ops) act.vector_ops_by_dtype[dtype_name(vector_dtype)] += read(*s.vector_element_ops);
     auto add = [&](const char* key, const Counter* c) {
-      if (c) act.buffer_bytes[key] += static_cast<double>(c->value);
+      if (c) act.buffer_bytes[key] += read(*c);
     };
     add("l1", s.l1_bytes_in);
     add("l1", s.l1_to_l0_bytes);  // read back out of L1
@@ -60,36 +94,36 @@ void collect_machine_counters(const arch::Machine& machine, const mapper::Machin
   r.utilization["cube"] = cube_units && cycles > 0 ? cube_busy / (cube_units * cycles) : 0;
   r.utilization["vector"] = vector_units && cycles > 0 ? vector_busy / (vector_units * cycles) : 0;
 
-  walk(machine.noc().stats(), "", r);
-  if (const auto* streams = machine.streams()) walk(streams->stats(), "", r);
-  act.noc_bytes = sum_suffix(machine.noc().stats(), ".bytes");
+  walk(machine.noc().stats(), "", read, r);
+  if (const auto* streams = machine.streams()) walk(streams->stats(), "", read, r);
+  act.noc_bytes = sum_suffix(machine.noc().stats(), ".bytes", read);
 
   if (const auto* l2 = machine.l2()) {
-    walk(l2->stats(), "", r);
-    const double read = static_cast<double>(l2->stats().value("bytes_read"));
-    const double written = static_cast<double>(l2->stats().value("bytes_written"));
+    walk(l2->stats(), "", read, r);
+    const double bytes_read = read(l2->stats(), "bytes_read");
+    const double written = read(l2->stats(), "bytes_written");
     const bool scratchpad = machine.config().l2->impl == "scratchpad";
     auto& tier = r.bytes[scratchpad ? "sram" : "l2"];
-    tier.read += static_cast<std::uint64_t>(read);
+    tier.read += static_cast<std::uint64_t>(bytes_read);
     tier.written += static_cast<std::uint64_t>(written);
     if (scratchpad) {
-      act.dram_bytes["sram"] += read + written;
+      act.dram_bytes["sram"] += bytes_read + written;
     } else {
-      act.l2_bytes += read + written;
+      act.l2_bytes += bytes_read + written;
     }
     if (scratchpad && view.sram_Bps > 0 && r.seconds > 0) {
-      r.utilization["sram_bandwidth"] = (read + written) / r.seconds / view.sram_Bps;
+      r.utilization["sram_bandwidth"] = (bytes_read + written) / r.seconds / view.sram_Bps;
     }
   }
   auto dram = [&](const arch::dram::DramModule* module, const char* name, double peak) {
     if (!module) return;
-    walk(module->stats(), "", r);
+    walk(module->stats(), "", read, r);
     const auto& g = module->stats();
     auto& tier = r.bytes[name];
-    tier.read += g.value("bytes_read");
-    tier.written += g.value("bytes_written");
+    tier.read += static_cast<std::uint64_t>(std::llround(read(g, "bytes_read")));
+    tier.written += static_cast<std::uint64_t>(std::llround(read(g, "bytes_written")));
     act.dram_bytes[name] += static_cast<double>(tier.read + tier.written);
-    act.dram_activates[name] += static_cast<double>(g.value("activates"));
+    act.dram_activates[name] += read(g, "activates");
     if (peak > 0 && r.seconds > 0) {
       r.utilization[std::string(name) + "_bandwidth"] = static_cast<double>(tier.read + tier.written) / r.seconds / peak;
     }

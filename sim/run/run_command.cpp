@@ -1,6 +1,8 @@
 // `npusim run`: configs -> workload graphs -> mapper -> machine -> stats.
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "sim/run/collect.h"
 #include "sim/run/mapper_setup.h"
 #include "sim/run/progress.h"
+#include "sim/run/sampling.h"
 #include "stats/energy/apply_energy.h"
 #include "stats/energy/tech_table.h"
 #include "stats/store/results_store.h"
@@ -38,10 +41,40 @@ std::string file_text(const std::string& path) {
   return ss.str();
 }
 
-void refuse_unbuilt(const RunOptions& o) {
-  if (o.fidelity != "exact") {
-    throw InputError("--fidelity sampled: sampled fidelity is not implemented in this build; use --fidelity exact");
+// The sampling flags, checked against the fidelity and mapping they need.
+SamplingOptions sampling_options(const RunOptions& o) {
+  SamplingOptions s;
+  const bool sampled = o.fidelity == "sampled";
+  auto take = [&](const std::optional<std::int64_t>& value, const char* flag, std::uint64_t& into) {
+    if (!value) return;
+    if (!sampled) throw InputError(fmt::format("{} applies only to --fidelity sampled", flag));
+    // One sample has no spread, so it could not estimate its own error.
+    if (*value < 2) throw InputError(fmt::format("{} must be at least 2, got {}", flag, *value));
+    into = static_cast<std::uint64_t>(*value);
+  };
+  take(o.sample_layers, "--sample-layers", s.layers_per_class);
+  take(o.sample_steps, "--sample-steps", s.steps);
+  if (sampled && o.mapping != "kernel") {
+    throw InputError(fmt::format("--fidelity sampled needs --mapping kernel (got --mapping {}): a dataflow job "
+                                 "pipelines every layer at once, so no layer can be left out",
+                                 o.mapping));
   }
+  return s;
+}
+
+// SystemC process resumptions of the machine as simulated (not extrapolated).
+std::uint64_t simulated_events(const arch::Machine& machine) {
+  static const std::string kSuffix = ".process_activations";
+  std::uint64_t events = 0;
+  for (const StatGroup* group : machine_stat_groups(machine)) {
+    for (const Counter& c : group->counters()) {
+      const std::string name = group->name() + "." + c.name;
+      if (name.size() > kSuffix.size() && name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+        events += c.value;
+      }
+    }
+  }
+  return events;
 }
 
 workloads::WorkloadParams workload_params(const RunOptions& o) {
@@ -56,11 +89,15 @@ workloads::WorkloadParams workload_params(const RunOptions& o) {
 
 // Everything that determines the result, canonically, for the results key.
 std::string run_identity(const HwConfig& hw, const RunOptions& o, const workloads::WorkloadParams& p) {
+  const SamplingOptions sampling = sampling_options(o);
+  const std::string fidelity = o.fidelity == "sampled" ? fmt::format("sampled layers={} steps={}", sampling.layers_per_class,
+                                                                     sampling.steps)
+                                                       : o.fidelity;
   return fmt::format("npusim {}\n--hw\n{}\n--tech\n{}\n--model\n{}\n--routing\n{}\nphase={} batch={} seq={} steps={} "
                      "mapping={} fidelity={} compression={}\n--mapper\n{}\n",
                      kVersion, describe_hw_config(hw), file_text(hw.tech_file), file_text(o.model_file),
                      o.routing_file.empty() ? "" : file_text(o.routing_file), o.phase, p.batch, p.seq, p.steps,
-                     o.mapping, o.fidelity,
+                     o.mapping, fidelity,
                      o.compression_file.empty() ? std::string("none") : "\n" + file_text(o.compression_file),
                      o.mapper_file.empty() ? std::string("default") : file_text(o.mapper_file));
 }
@@ -82,7 +119,7 @@ bool already_stored(const HwConfig& hw, const RunOptions& o, const workloads::Wo
 }  // namespace
 
 int command_run(const RunOptions& o) {
-  refuse_unbuilt(o);
+  const SamplingOptions sampling_opts = sampling_options(o);
   const auto wall_start = std::chrono::steady_clock::now();
   const HwConfig hw = load_hw_config(o.hw_file);
   const stats::TechTable tech = stats::load_tech_table(hw.tech_file);
@@ -132,6 +169,10 @@ int command_run(const RunOptions& o) {
   r.fidelity = o.fidelity;
   r.core_clock_hz = hw.machine.core.clock.hz();
 
+  std::unique_ptr<SampledRun> sampled;
+  if (o.fidelity == "sampled") sampled = std::make_unique<SampledRun>(machine, sampling_opts, workload.graphs.size());
+  std::size_t next_sampled_step = 0;
+
   Progress progress(o.quiet);
   const int op_track = trace ? trace->track("ops", "jobs") : -1;
   Tick simulated = 0;  // sum of job spans: confirmation runs do not count
@@ -139,6 +180,17 @@ int command_run(const RunOptions& o) {
   double estimated = 0;
   for (std::size_t step = 0; step < workload.graphs.size(); ++step) {
     const auto& graph = workload.graphs[step];
+    std::function<bool(const workloads::Op&)> include;
+    if (sampled) {
+      const auto& steps = sampled->simulated_steps();
+      if (next_sampled_step >= steps.size() || steps[next_sampled_step] != step) {
+        sampled->skip_step(graph);
+        continue;
+      }
+      ++next_sampled_step;
+      sampled->begin_step(graph);
+      include = [&](const workloads::Op& op) { return sampled->simulates(op); };
+    }
     mapper::DataflowMapping dataflow;
     if (o.mapping != "kernel") dataflow = mapper::map_dataflow(graph, view, mapper_options);
     // Kernel-by-kernel jobs are mapped and run one at a time (a model's
@@ -189,6 +241,7 @@ int command_run(const RunOptions& o) {
       simulated += timing.end - timing.start;
       ++job_count;
       const auto& op = graph.op(job.op);
+      if (sampled) sampled->record_job(op.layer, timing.end - timing.start);
       stats::OpResult res;
       res.name = op.name;
       res.kind = workloads::op_kind_name(op.kind);
@@ -200,10 +253,19 @@ int command_run(const RunOptions& o) {
       r.ops.push_back(std::move(res));
       if (trace) trace->slice(op_track, op.name.c_str(), timing.start, timing.end);
       progress.update(step, workload.graphs.size(), ++j, ops, op.layer);  // ops bounds the job count
-    });
+    }, include);
+    if (sampled) sampled->end_step();
   }
   r.mapping = dataflow_graphs == 0 ? "kernel" : dataflow_graphs == workload.graphs.size() ? "dataflow" : "mixed";
   progress.finish();
+  CounterExtrapolation extrapolation;
+  if (sampled) {
+    // The run's time and counters are the sampled estimate of the whole run.
+    simulated = static_cast<Tick>(std::llround(sampled->estimated_seconds() * static_cast<double>(kTicksPerSecond)));
+    extrapolation = sampled->extrapolation();
+    r.flops += sampled->skipped_flops();
+    r.sampling = sampled->report();
+  }
   r.seconds = ticks_to_seconds(simulated);
   r.cycles = hw.machine.core.clock.to_cycles_ceil(simulated);
   // An explicit op-by-op graph has no tokens; models produce (decode) or
@@ -224,16 +286,11 @@ int command_run(const RunOptions& o) {
   const double ridge = peak_bw > 0 ? peak_flops / peak_bw : 0;
   for (auto& op : r.ops) op.bound = op.arithmetic_intensity() >= ridge ? "compute" : "memory";
 
-  collect_machine_counters(machine, view, workload.model.dtype, r);
+  collect_machine_counters(machine, view, workload.model.dtype, r, sampled ? &extrapolation : nullptr);
   stats::apply_energy(r, tech, energy_inputs(hw.machine));
 
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  r.sim_events = 0;
-  for (const auto& [name, value] : r.counters) {
-    if (name.size() > 20 && name.compare(name.size() - 20, 20, ".process_activations") == 0) {
-      r.sim_events += static_cast<std::uint64_t>(value.value);
-    }
-  }
+  r.sim_events = simulated_events(machine);
   r.counters["driver.jobs"] = {static_cast<double>(job_count), "count", "jobs (kernels) run on the machine"};
   r.counters["driver.gemm_tiling_searches"] = {static_cast<double>(tilings.searches()), "count",
                                                "distinct GEMM signatures searched"};

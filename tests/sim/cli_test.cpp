@@ -68,12 +68,21 @@ TEST(Cli, BadFlagsAreBadInput) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
-TEST(Cli, UnbuiltOptionsSaySoAndExitTwo) {
-  const std::string base = npusim_binary() + " run --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+// An explicit graph has no layers, so sampled fidelity has nothing to leave
+// out: it simulates everything and reports no error.
+TEST(Cli, SampledFidelityOnAGraphWithoutLayersIsExact) {
+  const std::string dir = scratch_dir();
+  const std::string base = npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
                            " --model " + source_path("configs/workloads/matmul.yaml");
-  const auto r = run_command(base + " --fidelity sampled");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+  ASSERT_EQ(run_command(base + " --json " + dir + "/exact.json").exit_code, 0);
+  const auto r = run_command(base + " --fidelity sampled --json " + dir + "/sampled.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto exact = nlohmann::json::parse(read_file(dir + "/exact.json"));
+  const auto sampled = nlohmann::json::parse(read_file(dir + "/sampled.json"));
+  EXPECT_EQ(sampled["seconds"], exact["seconds"]);
+  EXPECT_EQ(sampled["flops"], exact["flops"]);
+  EXPECT_EQ(sampled["sampling"]["error_estimate_seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(sampled["sampling"]["layer_classes"].empty());
 }
 
 TEST(Cli, AHardwareConfigGivenAsACompressionPlanIsBadInput) {

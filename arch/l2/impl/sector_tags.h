@@ -36,6 +36,16 @@ class SectorTags {
   SectorTags(Bytes capacity, Bytes block_bytes, int ways);
 
   std::uint64_t sets() const { return sets_; }
+  // block mod sets(), without a 64-bit division on the hot path (set counts
+  // such as 1536 are not powers of two).
+  std::uint64_t set_of(std::uint64_t block) const {
+    if (block <= UINT32_MAX && sets_ <= UINT32_MAX) {
+      // Lemire's remainder by multiplication, exact for 32-bit operands.
+      const std::uint64_t fraction = set_reciprocal_ * block;
+      return static_cast<std::uint64_t>((static_cast<unsigned __int128>(fraction) * sets_) >> 64);
+    }
+    return block % sets_;
+  }
   // The entry holding `block`, made most recently used. On a miss the least
   // recently used way of its set is reset for `block` and its old contents
   // returned in `victim` (block == kEmpty when the way was free).
@@ -44,6 +54,7 @@ class SectorTags {
  private:
   std::uint64_t sets_;
   std::uint64_t ways_;
+  std::uint64_t set_reciprocal_;  // ceil(2^64 / sets_), for set_of()
   std::uint64_t clock_ = 0;
   std::vector<Entry> entries_;  // set-major: set * ways + way
 };

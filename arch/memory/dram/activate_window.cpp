@@ -12,19 +12,17 @@ constexpr std::size_t kMaxActs = 32;
 }  // namespace
 
 ActivateWindow::ActivateWindow(const DramTimings& t)
-    : rrd_s_(t.tRRD_S), rrd_l_(t.tRRD_L), faw_(t.tFAW), reach_(std::max({t.tFAW, t.tRRD_S, t.tRRD_L})) {}
+    : rrd_s_(t.tRRD_S), rrd_l_(t.tRRD_L), faw_(t.tFAW), reach_(std::max({t.tFAW, t.tRRD_S, t.tRRD_L})) {
+  acts_.reserve(kMaxActs + 1);
+}
 
-Cycles ActivateWindow::check(Cycles t, std::uint32_t group) const {
-  if (acts_.empty() || acts_.back().at + reach_ <= t) return t;  // the usual case: t is past them all
-  // The ACTs within reach of t: binary search when t goes back into the log.
-  std::size_t hi = acts_.size();
-  if (acts_.back().at >= t + reach_) {
-    hi = static_cast<std::size_t>(std::lower_bound(acts_.begin(), acts_.end(), t + reach_,
-                                                   [](const Act& a, Cycles v) { return a.at < v; }) -
-                                  acts_.begin());
-  }
-  std::size_t lo = hi;
-  while (lo > 0 && acts_[lo - 1].at + reach_ > t) --lo;
+Cycles ActivateWindow::check(Cycles t, std::uint32_t group, std::size_t& lo) const {
+  if (acts_.back().at + reach_ <= t) return t;  // t is past them all
+  // The ACTs within reach of t on either side. `lo` only moves forward, as t
+  // does in earliest_among_logged().
+  while (acts_[lo].at + reach_ <= t) ++lo;
+  std::size_t hi = lo;
+  while (hi < acts_.size() && acts_[hi].at < t + reach_) ++hi;
   // Existing ACTs already obey tFAW, so at most four lie on each side of t.
   Cycles window[10];
   std::size_t size = 0;
@@ -50,12 +48,15 @@ Cycles ActivateWindow::check(Cycles t, std::uint32_t group) const {
   return t;
 }
 
-Cycles ActivateWindow::earliest(Cycles from, std::uint32_t group) const {
-  Cycles t = std::max(from, floor_);
+Cycles ActivateWindow::earliest_among_logged(Cycles t, std::uint32_t group) const {
+  // The first ACT within reach of t; the log's last one is (the caller checked).
+  std::size_t lo = static_cast<std::size_t>(
+      std::lower_bound(acts_.begin(), acts_.end(), t, [this](const Act& a, Cycles v) { return a.at + reach_ <= v; }) -
+      acts_.begin());
   // Each move is strictly later and lands on a value derived from a logged
   // ACT, so this ends after at most a few steps per nearby ACT.
   for (;;) {
-    const Cycles next = check(t, group);
+    const Cycles next = check(t, group, lo);
     if (next == t) return t;
     t = next;
   }

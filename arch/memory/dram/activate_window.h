@@ -24,7 +24,11 @@ class ActivateWindow {
   explicit ActivateWindow(const DramTimings& timings);
 
   // Earliest cycle >= from at which an ACT to `group` meets every limit.
-  Cycles earliest(Cycles from, std::uint32_t group) const;
+  Cycles earliest(Cycles from, std::uint32_t group) const {
+    const Cycles t = from > floor_ ? from : floor_;
+    if (acts_.empty() || acts_.back().at + reach_ <= t) return t;  // the usual case: t is past them all
+    return earliest_among_logged(t, group);
+  }
   bool is_legal(Cycles at, std::uint32_t group) const { return earliest(at, group) == at; }
   void add(Cycles at, std::uint32_t group);
 
@@ -33,9 +37,11 @@ class ActivateWindow {
     Cycles at;
     std::uint32_t group;
   };
-  // Looks only at ACTs within tFAW of t, the only ones that can constrain it.
-  // Returns t when an ACT there is legal, else a later cycle to try.
-  Cycles check(Cycles t, std::uint32_t group) const;
+  // Looks only at ACTs within tFAW of t, the only ones that can constrain it;
+  // `lo` is at or before the first of them and is moved onto it. Returns t
+  // when an ACT there is legal, else a later cycle to try.
+  Cycles check(Cycles t, std::uint32_t group, std::size_t& lo) const;
+  Cycles earliest_among_logged(Cycles t, std::uint32_t group) const;
 
   std::uint32_t rrd_s_;
   std::uint32_t rrd_l_;

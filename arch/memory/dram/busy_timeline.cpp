@@ -4,38 +4,16 @@
 #include <stdexcept>
 
 namespace npusim::arch::dram {
-namespace {
-
-// Enough history for a 64-entry queue's worth of gaps; pruning in halves
-// keeps the erase cost amortised.
-constexpr std::size_t kMaxIntervals = 64;
-
-}  // namespace
-
-std::size_t BusyTimeline::after(Cycles t) const {
-  // Queries are almost always about the last few intervals: walk back a
-  // little before falling back to a binary search.
-  std::size_t i = busy_.size();
-  for (int step = 0; step < 8; ++step) {
+// Intervals [0, below) hold the answer; a short walk back, then a binary search.
+std::size_t BusyTimeline::search_after(Cycles t, std::size_t below) const {
+  std::size_t i = below;
+  for (int step = 0; step < 6; ++step) {
     if (i == 0 || busy_[i - 1].end <= t) return i;
     --i;
   }
   auto it = std::upper_bound(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(i), t,
                              [](Cycles v, const Interval& iv) { return v < iv.end; });
   return static_cast<std::size_t>(it - busy_.begin());
-}
-
-Cycles BusyTimeline::first_free(Cycles from) const {
-  Cycles t = std::max(from, floor_);
-  const std::size_t i = after(t);
-  if (i < busy_.size() && busy_[i].begin <= t) t = busy_[i].end;  // merged, so the next one starts later
-  return t;
-}
-
-bool BusyTimeline::is_free(Cycles begin, Cycles end) const {
-  if (begin < floor_) return false;
-  const std::size_t i = after(begin);
-  return i == busy_.size() || busy_[i].begin >= end;
 }
 
 Cycles BusyTimeline::blocker_end(Cycles begin, Cycles end) const {
@@ -60,6 +38,16 @@ Cycles BusyTimeline::fill_end(Cycles from, Cycles amount) const {
 
 Cycles BusyTimeline::fill(Cycles from, Cycles amount, std::vector<Interval>* pieces) {
   Cycles t = std::max(from, floor_);
+  if (amount > 0 && (busy_.empty() || busy_.back().end <= t)) {  // the usual case: past everything placed
+    if (!busy_.empty() && busy_.back().end == t) {
+      busy_.back().end = t + amount;
+    } else {
+      busy_.push_back(Interval{t, t + amount});
+    }
+    if (pieces) pieces->push_back(Interval{t, t + amount});
+    prune();
+    return t + amount;
+  }
   // Collect first: reserving while walking would shift the indices.
   Interval taken[kMaxIntervals + 1];
   std::size_t count = 0;

@@ -30,10 +30,21 @@ class BusyTimeline {
     Cycles end;
   };
 
+  BusyTimeline() { busy_.reserve(kMaxIntervals + 2); }
+
   // Earliest t >= from that is not inside a busy interval.
-  Cycles first_free(Cycles from) const;
+  Cycles first_free(Cycles from) const {
+    Cycles t = from > floor_ ? from : floor_;
+    const std::size_t i = after(t);
+    if (i < busy_.size() && busy_[i].begin <= t) t = busy_[i].end;  // merged, so the next one starts later
+    return t;
+  }
   // Whether [begin, end) overlaps no busy interval.
-  bool is_free(Cycles begin, Cycles end) const;
+  bool is_free(Cycles begin, Cycles end) const {
+    if (begin < floor_) return false;
+    const std::size_t i = after(begin);
+    return i == busy_.size() || busy_[i].begin >= end;
+  }
   // End of the first busy interval that overlaps [begin, end) (`end` if none).
   Cycles blocker_end(Cycles begin, Cycles end) const;
   // Where `amount` free cycles at or after `from`, taken earliest first (over
@@ -48,8 +59,19 @@ class BusyTimeline {
   std::size_t size() const { return busy_.size(); }
 
  private:
-  // First interval whose end is after t.
-  std::size_t after(Cycles t) const;
+  // Enough history for a 64-entry queue's worth of gaps; pruning in halves
+  // keeps the erase cost amortised.
+  static constexpr std::size_t kMaxIntervals = 64;
+
+  // First interval whose end is after t. Queries are almost always about the
+  // last interval or two, so those are checked inline before the search.
+  std::size_t after(Cycles t) const {
+    const std::size_t n = busy_.size();
+    if (n == 0 || busy_[n - 1].end <= t) return n;
+    if (n == 1 || busy_[n - 2].end <= t) return n - 1;
+    return search_after(t, n - 2);
+  }
+  std::size_t search_after(Cycles t, std::size_t below) const;
   void insert(Cycles begin, Cycles end);  // no pruning: indices stay valid
   void prune();
 

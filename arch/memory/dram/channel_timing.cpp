@@ -169,7 +169,7 @@ void ChannelTiming::commit(const RowRequest& r, const Plan& p) {
   // The request placed queue_depth requests ago leaves the reordering window.
   queue_floor_ = std::max(queue_floor_, recent_starts_[recent_head_]);
   recent_starts_[recent_head_] = p.start;
-  recent_head_ = (recent_head_ + 1) % recent_starts_.size();
+  if (++recent_head_ == recent_starts_.size()) recent_head_ = 0;
 
   if (closed_page_) {
     const Cycles pre = b.next_pre;

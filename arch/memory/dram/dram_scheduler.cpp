@@ -13,11 +13,15 @@ Cycles serve_batch(ChannelTiming& channel, const DramScheduler& scheduler, std::
     batch.clear();
     return r.data_done;
   }
-  std::stable_sort(batch.begin(), batch.end(), [](const RowRequest& a, const RowRequest& b) {
+  const auto older = [](const RowRequest& a, const RowRequest& b) {
     return a.arrival != b.arrival ? a.arrival < b.arrival : a.sequence < b.sequence;
-  });
-  std::vector<RowRequest> window;
-  window.reserve(queue_depth);
+  };
+  // One transaction's requests arrive together in sequence order, so the
+  // batch is usually sorted already and the sort (which allocates) is skipped.
+  if (!std::is_sorted(batch.begin(), batch.end(), older)) std::stable_sort(batch.begin(), batch.end(), older);
+  // Reused across calls: this runs once per pseudo-channel per transaction.
+  thread_local std::vector<RowRequest> window;
+  window.clear();
   std::size_t next = 0;
   while (next < batch.size() || !window.empty()) {
     while (window.size() < queue_depth && next < batch.size()) window.push_back(batch[next++]);
