@@ -20,6 +20,7 @@ struct RunOptions {
   std::string mapping = "kernel";
   std::string fidelity = "exact";
   std::string routing_file;
+  std::optional<std::string> dtype;  // --dtype: simulated precision of weights and activations
   std::string json_file;
   std::string db_file;
   std::string trace_file;
@@ -33,6 +34,7 @@ struct GraphOptions {
   std::optional<std::uint64_t> seq;
   std::uint64_t steps = 1;
   std::string routing_file;
+  std::optional<std::string> dtype;
   std::string json_file;
   std::string dot_file;
 };
