@@ -59,6 +59,20 @@ Bytes capacity_of(const MachineView& m, arch::Tier t) {
   return 0;
 }
 
+// A compression plan that says where the KV cache lives (its kv_cache.tier,
+// recorded on the tensor) moves the cache's home tier; the policy's spill
+// rule still applies, unless it would spill into that same tier.
+TierRule kv_cache_rule(const workloads::Tensor& t, const TierRule& policy) {
+  if (t.kv_format.tier.empty()) return policy;
+  TierRule rule = policy;
+  if (t.kv_format.tier == "ddr") rule.tier = arch::Tier::ddr;
+  else if (t.kv_format.tier == "hbm") rule.tier = arch::Tier::hbm;
+  else if (t.kv_format.tier == "sram") rule.tier = arch::Tier::sram;
+  else throw InputError(fmt::format("tensor '{}': KV-cache tier '{}' is not hbm, ddr or sram", t.name, t.kv_format.tier));
+  if (rule.has_spill && rule.spill == rule.tier) rule.has_spill = false;
+  return rule;
+}
+
 }  // namespace
 
 std::string Placement::describe() const {
@@ -111,8 +125,8 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   for (arch::Tier t : {arch::Tier::sram, arch::Tier::hbm, arch::Tier::ddr}) tiers[t].capacity = capacity_of(machine, t);
   const std::vector<bool> hot = hot_experts(graph, policy.hot_expert_fraction);
 
-  auto rule_for = [&](const workloads::Tensor& t) -> const TierRule& {
-    if (t.role == TensorRole::kv_cache) return policy.kv_cache;
+  auto rule_for = [&](const workloads::Tensor& t) -> TierRule {
+    if (t.role == TensorRole::kv_cache) return kv_cache_rule(t, policy.kv_cache);
     if (t.role == TensorRole::activation) return policy.activations;
     if (t.expert >= 0) return hot[t.id] ? policy.hot_experts : policy.cold_experts;
     return policy.weights;
@@ -136,7 +150,7 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   // Resident tensors, in graph order.
   for (const auto& t : graph.tensors()) {
     if (t.role == TensorRole::activation) continue;
-    const TierRule& rule = rule_for(t);
+    const TierRule rule = rule_for(t);
     const Bytes size = round_up(std::max<Bytes>(t.bytes(), 1), kAlignment);
     std::optional<arch::Tier> chosen;
     for (int attempt = 0; attempt < (rule.has_spill ? 2 : 1) && !chosen; ++attempt) {

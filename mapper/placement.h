@@ -1,9 +1,11 @@
 #pragma once
 // Where every tensor of a graph lives: a tier and an address in the global
 // address space (arch/address_map.h), by capacity and the placement policy
-// (mapper_options.h). Weights and the KV cache are resident for the whole
-// run; activations live from their producer to their last consumer, so their
-// space is reused as the graph proceeds.
+// (mapper_options.h); a compression plan's kv_cache.tier, recorded on the
+// cache tensors, overrides the policy's home tier for the KV cache. Weights
+// and the KV cache are resident for the whole run; activations live from
+// their producer to their last consumer, so their space is reused as the
+// graph proceeds.
 #include <cstdint>
 #include <map>
 #include <string>
