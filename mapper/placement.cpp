@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "mapper/compression/storage.h"
 
 namespace npusim::mapper {
 namespace {
@@ -73,7 +74,40 @@ TierRule kv_cache_rule(const workloads::Tensor& t, const TierRule& policy) {
   return rule;
 }
 
+// Stored bytes of a cache tensor: its compressed, paged size when a plan
+// annotated it, else dense.
+Bytes kv_stored_bytes(const workloads::Tensor& t) {
+  if (t.kv_format.tier.empty() || t.shape.size() != 4) return t.bytes();
+  const KvStorage s = kv_storage(t.kv_format, t.dtype, t.shape[0], t.shape[1], t.shape[2], t.shape[3]);
+  return static_cast<Bytes>(std::ceil(s.allocated_bytes));
+}
+
+// Caches to prefetch: the plan asks, they ended up in DDR, and a matmul
+// (attention) reads them; by layer.
+std::map<int, std::vector<workloads::TensorId>> prefetched_caches(const workloads::Graph& graph,
+                                                                   const Placement& placement) {
+  std::vector<bool> read_by_matmul(graph.num_tensors(), false);
+  for (auto id : graph.topological_order()) {
+    const auto& op = graph.op(id);
+    if (!workloads::is_matmul_like(op.kind)) continue;
+    for (auto in : op.inputs) read_by_matmul[in] = true;
+  }
+  std::map<int, std::vector<workloads::TensorId>> by_layer;
+  for (const auto& t : graph.tensors()) {
+    if (t.role == TensorRole::kv_cache && t.kv_format.prefetch && read_by_matmul[t.id] &&
+        placement.tensors[t.id].tier == arch::Tier::ddr) {
+      by_layer[t.layer].push_back(t.id);
+    }
+  }
+  return by_layer;
+}
+
 }  // namespace
+
+std::uint64_t Placement::read_address(workloads::TensorId id) const {
+  auto it = staged_address.find(id);
+  return it != staged_address.end() ? it->second : tensors.at(id).address;
+}
 
 std::string Placement::describe() const {
   std::string out;
@@ -163,6 +197,43 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     if (*chosen != rule.tier) ++placement.spilled_tensors;
     state.used += size;
     placement.resident_bytes[arch::tier_name(*chosen)] += t.bytes();
+  }
+
+  // KV prefetch staging: two slots of the largest layer's prefetched cache,
+  // so layer i reads one while layer i + 1's is copied into the other.
+  const auto prefetched = prefetched_caches(graph, placement);
+  if (!prefetched.empty()) {
+    Bytes slot = 0;
+    for (const auto& [layer, ids] : prefetched) {
+      Bytes layer_bytes = 0;
+      for (auto id : ids) layer_bytes += round_up(kv_stored_bytes(graph.tensor(id)), kAlignment);
+      slot = std::max(slot, layer_bytes);
+    }
+    auto& hbm = tiers[arch::Tier::hbm];
+    const auto& first = graph.tensor(prefetched.begin()->second.front());
+    if (hbm.capacity == 0) {
+      throw InputError(fmt::format("tensor '{}': KV prefetch stages the next layer's cache in HBM, and the machine has "
+                                   "no hbm tier; set kv_cache.prefetch: false",
+                                   first.name));
+    }
+    if (hbm.used + 2 * slot > hbm.capacity) {
+      throw InputError(fmt::format("the KV prefetch staging buffer (2 x {} B, for tensors such as '{}') does not fit in "
+                                   "tier hbm: {} of {} B used",
+                                   slot, first.name, hbm.used, hbm.capacity));
+    }
+    const std::uint64_t base = arch::tier_base(arch::Tier::hbm) + hbm.used;
+    for (const auto& [layer, ids] : prefetched) {
+      std::uint64_t at = base + static_cast<std::uint64_t>(layer < 0 ? 0 : layer % 2) * slot;
+      for (auto id : ids) {
+        const Bytes bytes = kv_stored_bytes(graph.tensor(id));
+        placement.staged_address[id] = at;
+        placement.staged_bytes[id] = bytes;
+        at += round_up(bytes, kAlignment);
+      }
+    }
+    hbm.used += 2 * slot;
+    placement.kv_staging_bytes = 2 * slot;
+    placement.resident_bytes["hbm"] += 2 * slot;
   }
 
   // Activations: arenas over what each tier has left, reused after last use.

@@ -125,6 +125,48 @@ TEST(Placement, CompressionPlanKvTierIsHonouredAndAnUnfitCacheNamesTensorAndTier
   }
 }
 
+// kv_cache.prefetch: two HBM staging slots of one layer's cache, attention
+// reads the copy in its layer's slot, and a slot that does not fit is an
+// error naming the staging buffer and the tier.
+TEST(Placement, KvPrefetchReservesTwoLayerSlotsInHbm) {
+  const std::uint64_t ctx = 4096;
+  std::vector<workloads::Graph> graphs;
+  graphs.push_back(model_graph("llama-2-7b.yaml", workloads::Phase::decode, ctx));
+  const std::string plan_path = scratch_dir() + "/kv-ddr-prefetch.yaml";
+  std::ofstream(plan_path) << "name: kv-ddr-prefetch\ndescription: x\nkv_cache:\n  tier: ddr\n  prefetch: true\n";
+  const auto hw = load_hw_config(source_path("configs/hw/ascend-910b2-ddr.yaml"));
+  mapper::apply_compression_plan(mapper::load_compression_plan(plan_path), graphs,
+                                 mapper::compression_target(hw.machine.core));
+  const auto& g = graphs.front();
+  auto view = run_machine_view(hw);
+  const auto placement = mapper::place_tensors(g, view);
+  // One layer's K and V: 32 KV heads x 128 x 4096 tokens, fp16.
+  const std::uint64_t layer_bytes = 2ULL * 32 * 128 * ctx * 2;
+  EXPECT_EQ(placement.kv_staging_bytes, 2 * layer_bytes);
+  EXPECT_EQ(placement.staged_address.size(), 32u * 2u) << "the caches attention reads, not the appends";
+  const auto k0 = *g.find_tensor("layers.0.self_attn.k_cache");
+  const auto k1 = *g.find_tensor("layers.1.self_attn.k_cache");
+  const auto k2 = *g.find_tensor("layers.2.self_attn.k_cache");
+  EXPECT_EQ(placement.tensors[k0].tier, arch::Tier::ddr) << "the cache's home stays in DDR";
+  EXPECT_EQ(arch::tier_of(placement.read_address(k0)), arch::Tier::hbm);
+  EXPECT_EQ(placement.read_address(k1) - placement.read_address(k0), layer_bytes) << "the other slot";
+  EXPECT_EQ(placement.read_address(k2), placement.read_address(k0)) << "layer parity picks the slot";
+  EXPECT_EQ(placement.staged_bytes.at(k0), layer_bytes / 2);
+
+  // Room for the weights and one slot, not two.
+  view.hbm_capacity = placement.resident_bytes.at("hbm") - placement.kv_staging_bytes + layer_bytes;
+  try {
+    mapper::place_tensors(g, view);
+    FAIL() << "a staging buffer placed in a full HBM";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the KV prefetch staging buffer (2 x 67108864 B, for tensors such as 'layers.0.self_attn"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("does not fit in tier hbm"), std::string::npos) << what;
+  }
+}
+
 TEST(Placement, PolicyFileErrorsNameFileAndKey) {
   EXPECT_THROW(mapper::load_mapper_options(write_policy("placement:\n  weights: {tier: flash}\n")), InputError);
   EXPECT_THROW(mapper::load_mapper_options(write_policy("placment: {}\n")), InputError);
