@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
+#include "mapper/kv_prefetch.h"
 #include "mapper/vector/vector_lowering.h"
 #include "mapper/vector/vector_passes.h"
 
@@ -86,8 +87,8 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
   p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
   p.c_dtype = fixpipe_output_dtype(graph, id).value_or(p.c_dtype);
   apply_operand_formats(graph, id, p);
-  p.a_address = placement.tensors.at(a_id).address;
-  p.b_address = placement.tensors.at(b_id).address;
+  p.a_address = placement.read_address(a_id);
+  p.b_address = placement.read_address(b_id);
   p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
   const double a_bytes = element_bytes(p.a_dtype), b_bytes = stored_b_bytes_per_element(p),
                c_bytes = element_bytes(p.c_dtype);
@@ -109,9 +110,17 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
                               const MapperOptions& options, const std::function<void(Job&)>& on_job,
                               const std::function<bool(const workloads::Op&)>& include) {
   const Placement placement = place_tensors(graph, machine, options.placement);
+  auto runs_as_job = [&](workloads::OpId id) {
+    const auto& op = graph.op(id);
+    if (costs_nothing(op.kind)) return false;
+    // An expert no token was routed to runs nothing.
+    if (workloads::is_matmul_like(op.kind)) return op.matmul && op.matmul->macs() > 0;
+    return !op.outputs.empty() && graph.tensor(op.outputs.front()).elements() > 0;
+  };
+  const auto kv_copies = schedule_kv_prefetch(graph, placement, runs_as_job);
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
-    if (costs_nothing(op.kind)) continue;
+    if (!runs_as_job(id)) continue;
     if (include && !include(op)) continue;
     Job job;
     job.name = op.name;
@@ -119,7 +128,6 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     job.program = empty_program(machine);
     job.program.op_names = {op.name};
     if (workloads::is_matmul_like(op.kind)) {
-      if (!op.matmul || op.matmul->macs() == 0) continue;  // an expert no token was routed to
       const GemmProblem problem = gemm_problem_for(graph, id, placement);
       const GemmChoice& choice = cache.choose(problem, machine);
       emit_gemm(problem, choice.tiling, machine, 0, job.program);
@@ -129,9 +137,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
       job.estimated_seconds = choice.cost.seconds;
       job.tiling = choice.tiling.describe();
     } else {
-      const std::uint64_t elements =
-          op.outputs.empty() ? 0 : graph.tensor(op.outputs.front()).elements();
-      if (elements == 0) continue;
+      const std::uint64_t elements = graph.tensor(op.outputs.front()).elements();
       VectorProblem v;
       v.elements = elements;
       v.dtype = graph.tensor(op.outputs.front()).dtype;
@@ -145,6 +151,16 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
       v.out_address = placement.tensors.at(op.outputs.front()).address;
       emit_vector(v, machine, 0, job.program);
       job.estimated_seconds = estimate_vector_seconds(v, machine);
+    }
+    if (auto copies = kv_copies.find(id); copies != kv_copies.end()) {
+      Bytes copied = 0;
+      for (const KvCopy& copy : copies->second) {
+        emit_vector(kv_copy_problem(copy), machine, 0, job.program);
+        copied += copy.bytes;
+      }
+      if (machine.ddr_Bps > 0) {
+        job.estimated_seconds = std::max(job.estimated_seconds, static_cast<double>(copied) / machine.ddr_Bps);
+      }
     }
     on_job(job);
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "mapper/compression/storage.h"
 
 namespace npusim::mapper {
 namespace {
@@ -59,7 +60,54 @@ Bytes capacity_of(const MachineView& m, arch::Tier t) {
   return 0;
 }
 
+// A compression plan that says where the KV cache lives (its kv_cache.tier,
+// recorded on the tensor) moves the cache's home tier; the policy's spill
+// rule still applies, unless it would spill into that same tier.
+TierRule kv_cache_rule(const workloads::Tensor& t, const TierRule& policy) {
+  if (t.kv_format.tier.empty()) return policy;
+  TierRule rule = policy;
+  if (t.kv_format.tier == "ddr") rule.tier = arch::Tier::ddr;
+  else if (t.kv_format.tier == "hbm") rule.tier = arch::Tier::hbm;
+  else if (t.kv_format.tier == "sram") rule.tier = arch::Tier::sram;
+  else throw InputError(fmt::format("tensor '{}': KV-cache tier '{}' is not hbm, ddr or sram", t.name, t.kv_format.tier));
+  if (rule.has_spill && rule.spill == rule.tier) rule.has_spill = false;
+  return rule;
+}
+
+// Stored bytes of a cache tensor: its compressed, paged size when a plan
+// annotated it, else dense.
+Bytes kv_stored_bytes(const workloads::Tensor& t) {
+  if (t.kv_format.tier.empty() || t.shape.size() != 4) return t.bytes();
+  const KvStorage s = kv_storage(t.kv_format, t.dtype, t.shape[0], t.shape[1], t.shape[2], t.shape[3]);
+  return static_cast<Bytes>(std::ceil(s.allocated_bytes));
+}
+
+// Caches to prefetch: the plan asks, they ended up in DDR, and a matmul
+// (attention) reads them; by layer.
+std::map<int, std::vector<workloads::TensorId>> prefetched_caches(const workloads::Graph& graph,
+                                                                   const Placement& placement) {
+  std::vector<bool> read_by_matmul(graph.num_tensors(), false);
+  for (auto id : graph.topological_order()) {
+    const auto& op = graph.op(id);
+    if (!workloads::is_matmul_like(op.kind)) continue;
+    for (auto in : op.inputs) read_by_matmul[in] = true;
+  }
+  std::map<int, std::vector<workloads::TensorId>> by_layer;
+  for (const auto& t : graph.tensors()) {
+    if (t.role == TensorRole::kv_cache && t.kv_format.prefetch && read_by_matmul[t.id] &&
+        placement.tensors[t.id].tier == arch::Tier::ddr) {
+      by_layer[t.layer].push_back(t.id);
+    }
+  }
+  return by_layer;
+}
+
 }  // namespace
+
+std::uint64_t Placement::read_address(workloads::TensorId id) const {
+  auto it = staged_address.find(id);
+  return it != staged_address.end() ? it->second : tensors.at(id).address;
+}
 
 std::string Placement::describe() const {
   std::string out;
@@ -129,8 +177,8 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   for (arch::Tier t : {arch::Tier::sram, arch::Tier::hbm, arch::Tier::ddr}) tiers[t].capacity = capacity_of(machine, t);
   const std::vector<bool> hot = hot_experts(graph, policy);
 
-  auto rule_for = [&](const workloads::Tensor& t) -> const TierRule& {
-    if (t.role == TensorRole::kv_cache) return policy.kv_cache;
+  auto rule_for = [&](const workloads::Tensor& t) -> TierRule {
+    if (t.role == TensorRole::kv_cache) return kv_cache_rule(t, policy.kv_cache);
     if (t.role == TensorRole::activation) return policy.activations;
     if (t.expert >= 0) return hot[t.id] ? policy.hot_experts : policy.cold_experts;
     return policy.weights;
@@ -154,7 +202,7 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   // Resident tensors, in graph order.
   for (const auto& t : graph.tensors()) {
     if (t.role == TensorRole::activation) continue;
-    const TierRule& rule = rule_for(t);
+    const TierRule rule = rule_for(t);
     const Bytes size = round_up(std::max<Bytes>(t.bytes(), 1), kAlignment);
     std::optional<arch::Tier> chosen;
     for (int attempt = 0; attempt < (rule.has_spill ? 2 : 1) && !chosen; ++attempt) {
@@ -167,6 +215,43 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     if (*chosen != rule.tier) ++placement.spilled_tensors;
     state.used += size;
     placement.resident_bytes[arch::tier_name(*chosen)] += t.bytes();
+  }
+
+  // KV prefetch staging: two slots of the largest layer's prefetched cache,
+  // so layer i reads one while layer i + 1's is copied into the other.
+  const auto prefetched = prefetched_caches(graph, placement);
+  if (!prefetched.empty()) {
+    Bytes slot = 0;
+    for (const auto& [layer, ids] : prefetched) {
+      Bytes layer_bytes = 0;
+      for (auto id : ids) layer_bytes += round_up(kv_stored_bytes(graph.tensor(id)), kAlignment);
+      slot = std::max(slot, layer_bytes);
+    }
+    auto& hbm = tiers[arch::Tier::hbm];
+    const auto& first = graph.tensor(prefetched.begin()->second.front());
+    if (hbm.capacity == 0) {
+      throw InputError(fmt::format("tensor '{}': KV prefetch stages the next layer's cache in HBM, and the machine has "
+                                   "no hbm tier; set kv_cache.prefetch: false",
+                                   first.name));
+    }
+    if (hbm.used + 2 * slot > hbm.capacity) {
+      throw InputError(fmt::format("the KV prefetch staging buffer (2 x {} B, for tensors such as '{}') does not fit in "
+                                   "tier hbm: {} of {} B used",
+                                   slot, first.name, hbm.used, hbm.capacity));
+    }
+    const std::uint64_t base = arch::tier_base(arch::Tier::hbm) + hbm.used;
+    for (const auto& [layer, ids] : prefetched) {
+      std::uint64_t at = base + static_cast<std::uint64_t>(layer < 0 ? 0 : layer % 2) * slot;
+      for (auto id : ids) {
+        const Bytes bytes = kv_stored_bytes(graph.tensor(id));
+        placement.staged_address[id] = at;
+        placement.staged_bytes[id] = bytes;
+        at += round_up(bytes, kAlignment);
+      }
+    }
+    hbm.used += 2 * slot;
+    placement.kv_staging_bytes = 2 * slot;
+    placement.resident_bytes["hbm"] += 2 * slot;
   }
 
   // Activations: arenas over what each tier has left, reused after last use.

@@ -1,9 +1,11 @@
 #pragma once
 // Where every tensor of a graph lives: a tier and an address in the global
 // address space (arch/address_map.h), by capacity and the placement policy
-// (mapper_options.h). Weights and the KV cache are resident for the whole
-// run; activations live from their producer to their last consumer, so their
-// space is reused as the graph proceeds.
+// (mapper_options.h); a compression plan's kv_cache.tier, recorded on the
+// cache tensors, overrides the policy's home tier for the KV cache. Weights
+// and the KV cache are resident for the whole run; activations live from
+// their producer to their last consumer, so their space is reused as the
+// graph proceeds.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -24,6 +26,14 @@ struct TensorPlace {
 
 struct Placement {
   std::vector<TensorPlace> tensors;  // indexed by TensorId
+  // KV prefetch (a compression plan's kv_cache.prefetch): a DDR-resident
+  // cache that attention reads is copied, one layer ahead, into one of two
+  // HBM staging slots (layer parity), and attention reads that copy.
+  std::map<workloads::TensorId, std::uint64_t> staged_address;  // cache tensor -> its staging copy
+  std::map<workloads::TensorId, Bytes> staged_bytes;            // cache tensor -> bytes copied
+  Bytes kv_staging_bytes = 0;                                   // both slots, reserved in HBM
+  // Where an op reads the tensor: its staging copy if it has one.
+  std::uint64_t read_address(workloads::TensorId id) const;
   std::map<std::string, Bytes> resident_bytes;  // tier name -> weights + KV held there
   std::map<std::string, Bytes> peak_bytes;      // tier name -> peak including activations
   std::size_t spilled_tensors = 0;

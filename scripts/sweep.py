@@ -39,6 +39,7 @@ AXES = [
     ("mapper", "--mapper", True),
     ("mapping", "--mapping", False),
     ("fidelity", "--fidelity", False),
+    ("dtype", "--dtype", False),
 ]
 
 

@@ -2,14 +2,34 @@
 """Trace a PyTorch model into what npusim imports: an ONNX graph and, for
 MoE models, a routing trace of the router's real decisions.
 
-    scripts/trace_model.py --model tiny-llama --out DIR [--batch B] [--seq S]
+    scripts/trace_model.py --model tiny-llama --out DIR [--batch B] [--seq S] [--ctx C]
     scripts/trace_model.py --model package.module:factory --out DIR
 
-Writes DIR/model.onnx, DIR/meta.json (parameter count, shapes, MoE layers)
-and, when the model has MoE layers, DIR/routing.json in the
-npusim-routing-v1 format of workloads/routing.h: step 0 holds, per MoE
-layer, the tokens each expert received in one forward pass over
-batch x seq tokens (the prefill graph the ONNX file describes).
+Writes DIR/model.onnx (the prefill graph: batch x seq tokens), DIR/meta.json
+(parameter count, shapes, MoE layers) and, when the model has MoE layers,
+DIR/routing.json in the npusim-routing-v1 format of workloads/routing.h:
+step 0 holds, per MoE layer, the tokens each expert received in one forward
+pass over batch x seq tokens (the prefill graph model.onnx describes).
+
+Decode: when the module has forward_with_cache (below), it also writes
+DIR/decode.onnx, one decode step: one new token per sequence attending over
+a KV cache of C = --ctx tokens (default --seq) per sequence, the cache
+entering as graph inputs, as Hugging Face / Optimum decoder exports do:
+    inputs  input_ids [B, 1], past_key_values.N.key and past_key_values.N.value
+            [B, kv_heads, C, head_dim] for every decoder layer N
+    outputs logits [B, 1, vocab], present.N.key and present.N.value
+            [B, kv_heads, C + 1, head_dim]
+npusim treats inputs named past_key_values.N.key/value as layer N's KV cache
+(workloads/onnx/onnx_import.h). The cache holds the keys and values of a
+real prompt of C tokens run through the model first, and for MoE models
+DIR/decode-routing.json records, as its step 0, the router decisions of the
+decode step (B tokens per MoE layer).
+
+A module supports decode export with a method
+    forward_with_cache(input_ids, past_key_values) -> (logits, presents)
+where past_key_values is None (a prompt) or a list with one (key, value)
+pair per decoder layer, and presents is that list after the step. Modules
+without it get no decode.onnx (meta.json says "decode": null).
 
 A factory is called as factory(batch=B, seq=S) and returns either
 (module, example_inputs) or a module with a `vocab_size` attribute, which
@@ -49,11 +69,15 @@ def parse_args(argv):
     parser.add_argument("--out", required=True, help="output directory (created if missing)")
     parser.add_argument("--batch", type=int, default=1, help="sequences (default 1)")
     parser.add_argument("--seq", type=int, default=16, help="tokens per sequence (default 16)")
+    parser.add_argument("--ctx", type=int, default=None,
+                        help="cached tokens per sequence in decode.onnx (default: --seq)")
     parser.add_argument("--opset", type=int, default=14, choices=range(14, 18), metavar="{14..17}",
                         help="ONNX opset (default 14)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and inputs (default 0)")
     args = parser.parse_args(argv)
-    for name in ("batch", "seq"):
+    if args.ctx is None:
+        args.ctx = args.seq
+    for name in ("batch", "seq", "ctx"):
         if getattr(args, name) < 1:
             parser.error(f"--{name}: expected a positive integer, got {getattr(args, name)}")
     return args
@@ -129,8 +153,8 @@ def find_moe_blocks(model):
 
 
 def record_routing(model, inputs, blocks):
-    """Runs one forward pass with a hook on every router; returns
-    {layer: tokens per expert}."""
+    """Runs one forward pass of model(*inputs) with a hook on every router;
+    returns {layer: tokens per expert}."""
     import torch
     counts = {}
     handles = []
@@ -156,6 +180,70 @@ def input_names(model_spec, count):
     return ["input_ids"] if count == 1 and model_spec in SHIPPED else [f"input_{i}" for i in range(count)]
 
 
+def write_routing(path, blocks, counts):
+    routing = {"format": ROUTING_FORMAT,
+               "layers": [{"layer": layer, "steps": [counts[layer]]} for layer, _, _ in blocks]}
+    with open(path, "w") as f:
+        json.dump(routing, f, indent=1)
+
+
+def decode_step_module(model):
+    """model's forward_with_cache as a module whose positional inputs are
+    input_ids then every layer's key and value, and whose outputs are the
+    logits then every layer's new key and value: flat tensors, which is
+    what the exporter can name one by one."""
+    import torch
+
+    class DecodeStep(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            # The model's own children, under their own names, so weights
+            # and node scopes are named exactly as in model.onnx.
+            for name, child in inner.named_children():
+                self.add_module(name, child)
+            self.step = inner.forward_with_cache
+
+        def forward(self, input_ids, *flat_past):
+            past = [(flat_past[i], flat_past[i + 1]) for i in range(0, len(flat_past), 2)]
+            logits, presents = self.step(input_ids, past)
+            return (logits, *[t for pair in presents for t in pair])
+
+    return DecodeStep(model)
+
+
+def export_decode(args, model, inputs, blocks, meta):
+    """Writes decode.onnx (and decode-routing.json for MoE models): the step
+    after a prompt of --ctx tokens."""
+    import torch
+    vocab = getattr(model, "vocab_size", None)
+    if not isinstance(vocab, int) or vocab < 1:
+        raise UsageError(f"--model: '{args.model}' has forward_with_cache but no int `vocab_size` to draw "
+                         "decode token ids from")
+    prompt = torch.randint(0, vocab, (args.batch, args.ctx), dtype=torch.long)
+    with torch.no_grad():
+        _, past = model.forward_with_cache(prompt, None)
+    if not isinstance(past, (list, tuple)) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in past):
+        raise UsageError(f"--model: forward_with_cache of '{args.model}' must return (logits, [(key, value) per layer])")
+    next_ids = torch.randint(0, vocab, (args.batch, 1), dtype=torch.long)
+    flat_past = tuple(t for pair in past for t in pair)
+    step = decode_step_module(model)
+    step.eval()
+    names = ["input_ids"]
+    outputs = ["logits"]
+    for layer in range(len(past)):
+        names += [f"past_key_values.{layer}.key", f"past_key_values.{layer}.value"]
+        outputs += [f"present.{layer}.key", f"present.{layer}.value"]
+    decode_inputs = (next_ids, *flat_past)
+    if blocks:
+        counts = record_routing(step, decode_inputs, blocks)
+        write_routing(os.path.join(args.out, "decode-routing.json"), blocks, counts)
+        meta["decode_routing"] = "decode-routing.json"
+    torch.onnx.export(step, decode_inputs, os.path.join(args.out, "decode.onnx"), input_names=names,
+                      output_names=outputs, opset_version=args.opset, do_constant_folding=False)
+    meta["decode"] = "decode.onnx"
+    meta["kv_shape"] = list(past[0][0].shape)
+
+
 def export(args, factory):
     import torch
     torch.manual_seed(args.seed)
@@ -169,19 +257,19 @@ def export(args, factory):
         "parameters": sum(p.numel() for p in model.parameters()),
         "batch": args.batch,
         "seq": args.seq,
+        "ctx": args.ctx,
         "opset": args.opset,
         "seed": args.seed,
         "onnx": "model.onnx",
         "routing": None,
+        "decode": None,
+        "decode_routing": None,
         "moe_layers": [{"layer": layer, "name": name, "experts": b.num_experts, "top_k": b.top_k}
                        for layer, name, b in blocks],
     }
     if blocks:
         counts = record_routing(model, inputs, blocks)
-        routing = {"format": ROUTING_FORMAT,
-                   "layers": [{"layer": layer, "steps": [counts[layer]]} for layer, _, _ in blocks]}
-        with open(os.path.join(args.out, "routing.json"), "w") as f:
-            json.dump(routing, f, indent=1)
+        write_routing(os.path.join(args.out, "routing.json"), blocks, counts)
         meta["routing"] = "routing.json"
 
     # No constant folding: folded subgraphs (RoPE tables, transposed weights)
@@ -190,10 +278,12 @@ def export(args, factory):
     torch.onnx.export(model, inputs, os.path.join(args.out, "model.onnx"),
                       input_names=input_names(args.model, len(inputs)), output_names=["output"],
                       opset_version=args.opset, do_constant_folding=False)
+    if callable(getattr(model, "forward_with_cache", None)):
+        export_decode(args, model, inputs, blocks, meta)
     with open(os.path.join(args.out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     print(json.dumps({"out": args.out, "parameters": meta["parameters"],
-                      "moe_layers": len(blocks)}))
+                      "moe_layers": len(blocks), "decode": meta["decode"]}))
 
 
 def main(argv):

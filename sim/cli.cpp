@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/dtype.h"
 #include "common/error.h"
 #include "npusim/version.h"
 #include "sim/commands.h"
@@ -13,8 +14,20 @@
 namespace npusim {
 namespace {
 
+// Precisions a whole model can be simulated at: both weights and
+// activations take them (block formats such as mxfp4 are weight-only and
+// belong in a compression plan).
+std::vector<std::string> simulated_dtype_names() {
+  std::vector<std::string> names;
+  for (DType t : {DType::fp32, DType::fp16, DType::bf16, DType::fp8_e4m3, DType::fp8_e5m2, DType::int8}) {
+    names.push_back(dtype_name(t));
+  }
+  return names;
+}
+
 void add_workload_flags(CLI::App* cmd, std::string& model, std::string& phase, std::uint64_t& batch,
-                        std::optional<std::uint64_t>& seq, std::uint64_t& steps, std::string& routing) {
+                        std::optional<std::uint64_t>& seq, std::uint64_t& steps, std::string& routing,
+                        std::optional<std::string>& dtype) {
   cmd->add_option("--model", model, "Model config: configs/models/*.yaml, a workload YAML, a Hugging Face config.json, or an ONNX file")
       ->required();
   cmd->add_option("--phase", phase, "Inference phase")->check(CLI::IsMember({"prefill", "decode"}));
@@ -25,6 +38,11 @@ void add_workload_flags(CLI::App* cmd, std::string& model, std::string& phase, s
   cmd->add_option("--steps", steps, "Decode steps; the KV cache grows by one token each step")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--routing", routing, "MoE routing trace (tokens per expert per layer and step)");
+  cmd->add_option("--dtype", dtype,
+                  "Simulated precision of the model's floating-point weights and activations (the KV cache follows "
+                  "the activations); default: the model's own, e.g. fp32 for a default torch ONNX export, which "
+                  "the cube cannot run")
+      ->check(CLI::IsMember(simulated_dtype_names()));
 }
 
 }  // namespace
@@ -37,7 +55,7 @@ int run_cli(int argc, char** argv) {
   RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "Simulate one workload on one machine and print its summary");
   run_cmd->add_option("--hw", run.hw_file, "Hardware config (configs/hw/*.yaml)")->required();
-  add_workload_flags(run_cmd, run.model_file, run.phase, run.batch, run.seq, run.steps, run.routing_file);
+  add_workload_flags(run_cmd, run.model_file, run.phase, run.batch, run.seq, run.steps, run.routing_file, run.dtype);
   run_cmd->add_option("--compression", run.compression_file, "Compression plan (configs/compression/*.yaml)");
   run_cmd->add_option("--mapper", run.mapper_file,
                       "Mapper options: placement policy and tiling search (configs/mapper/*.yaml)");
@@ -65,7 +83,7 @@ int run_cli(int argc, char** argv) {
   GraphOptions graph;
   auto* graph_cmd = app.add_subcommand("graph", "Build a workload graph and print its summary");
   add_workload_flags(graph_cmd, graph.model_file, graph.phase, graph.batch, graph.seq, graph.steps,
-                     graph.routing_file);
+                     graph.routing_file, graph.dtype);
   graph_cmd->add_option("--json", graph.json_file, "Write the graph summary as JSON");
   graph_cmd->add_option("--dot", graph.dot_file, "Write the graph in Graphviz DOT format");
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/dtype.h"
 #include "common/error.h"
 #include "sim/commands.h"
 #include "sim/workload_source.h"
@@ -18,6 +19,7 @@ int command_graph(const GraphOptions& o) {
   params.seq = o.seq.value_or(2048);
   params.steps = o.steps;
   params.routing_trace = o.routing_file;
+  if (o.dtype) params.weight_dtype = params.activation_dtype = dtype_from_name(*o.dtype);
   const workloads::Workload workload = load_workload(o.model_file, params);
   const auto& first = workload.graphs.front();
 

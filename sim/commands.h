@@ -23,6 +23,7 @@ struct RunOptions {
   std::optional<std::int64_t> sample_layers;
   std::optional<std::int64_t> sample_steps;
   std::string routing_file;
+  std::optional<std::string> dtype;  // --dtype: simulated precision of weights and activations
   std::string json_file;
   std::string db_file;
   std::string trace_file;
@@ -37,6 +38,7 @@ struct GraphOptions {
   std::optional<std::uint64_t> seq;
   std::uint64_t steps = 1;
   std::string routing_file;
+  std::optional<std::string> dtype;
   std::string json_file;
   std::string dot_file;
 };

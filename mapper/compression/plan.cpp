@@ -56,8 +56,8 @@ const ParamTable kKvTable(
         {"group_size", "0", "elements", "elements per scale for per-group scales"},
         {"zero_points", "false", "", "an fp16 zero point next to every scale (asymmetric, KIVI-style)"},
         {"full_precision_tokens", "0", "tokens", "first tokens kept at full precision (IntactKV pivots)"},
-        {"tier", "hbm", "", "hbm | ddr: where the cache lives"},
-        {"prefetch", "false", "", "ddr only: the next layer's KV is fetched ahead of use"},
+        {"tier", "hbm", "", "hbm | ddr: where the cache lives (its home tier in placement; the mapper policy's kv_cache spill tier still applies)"},
+        {"prefetch", "false", "", "ddr only: each layer's cache is copied into an HBM staging slot (two reserved) by the jobs before its attention, on the vector cores' DMA paths (mapper/kv_prefetch.h)"},
     });
 const ParamTableRegistration kKvReg(kKvTable);
 

@@ -45,11 +45,11 @@ class RotaryEmbedding(nn.Module):
         self.head_dim = head_dim
         self.theta = theta
 
-    def forward(self, x):
+    def forward(self, x, offset=0):
         seq = x.shape[-2]
         exponents = torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim
         inv_freq = 1.0 / (self.theta ** exponents)
-        positions = torch.arange(seq, dtype=torch.float32)
+        positions = torch.arange(offset, offset + seq, dtype=torch.float32)
         freqs = positions.unsqueeze(-1) * inv_freq.unsqueeze(0)
         angles = torch.cat((freqs, freqs), dim=-1)
         return angles.cos(), angles.sin()
@@ -87,25 +87,37 @@ class Attention(nn.Module):
         b, kv_heads, s, d = x.shape
         return x[:, :, None, :, :].expand(b, kv_heads, groups, s, d).reshape(b, kv_heads * groups, s, d)
 
-    def forward(self, x):
+    def forward(self, x, past=None):
+        """past: None or this layer's cached (key, value), each
+        [batch, kv_heads, cached, head_dim]. Returns the output and the
+        cache after this step (past with this step's keys and values
+        appended), as Hugging Face attention does."""
         b, s, _ = x.shape
         q = self._heads(self.q_proj(x), self.num_heads)
         k = self._heads(self.k_proj(x), self.num_kv_heads)
         v = self._heads(self.v_proj(x), self.num_kv_heads)
-        cos, sin = self.rotary_emb(q)
+        cached = 0 if past is None else past[0].shape[-2]
+        cos, sin = self.rotary_emb(q, cached)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
+        if past is not None:
+            k = torch.cat((past[0], k), dim=2)
+            v = torch.cat((past[1], v), dim=2)
+        present = (k, v)
         # GQA: each KV head serves num_heads / num_kv_heads query heads.
         groups = self.num_heads // self.num_kv_heads
         k = self._repeat_kv(k, groups)
         v = self._repeat_kv(v, groups)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
-        positions = torch.arange(s)
-        future = positions.unsqueeze(0) > positions.unsqueeze(1)
-        scores = scores.masked_fill(future, float("-inf"))
+        if past is None:
+            positions = torch.arange(s)
+            future = positions.unsqueeze(0) > positions.unsqueeze(1)
+            scores = scores.masked_fill(future, float("-inf"))
+        # With a cache, trace_model.py exports one new token per sequence,
+        # which sees the whole cache: no mask.
         probs = torch.softmax(scores, dim=-1)
         context = torch.matmul(probs, v).transpose(1, 2).reshape(b, s, -1)
-        return self.o_proj(context)
+        return self.o_proj(context), present
 
 
 class MLP(nn.Module):
@@ -128,9 +140,10 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(d.hidden_size, d.rms_eps)
         self.mlp = mlp
 
-    def forward(self, x):
-        x = x + self.self_attn(self.input_layernorm(x))
-        return x + self.mlp(self.post_attention_layernorm(x))
+    def forward(self, x, past=None):
+        attended, present = self.self_attn(self.input_layernorm(x), past)
+        x = x + attended
+        return x + self.mlp(self.post_attention_layernorm(x)), present
 
 
 class Model(nn.Module):
@@ -140,11 +153,13 @@ class Model(nn.Module):
         self.layers = nn.ModuleList(DecoderLayer(d, make_mlp(layer)) for layer in range(d.num_layers))
         self.norm = RMSNorm(d.hidden_size, d.rms_eps)
 
-    def forward(self, input_ids):
+    def forward(self, input_ids, past_key_values=None):
         x = self.embed_tokens(input_ids)
-        for layer in self.layers:
-            x = layer(x)
-        return self.norm(x)
+        presents = []
+        for i, layer in enumerate(self.layers):
+            x, present = layer(x, None if past_key_values is None else past_key_values[i])
+            presents.append(present)
+        return self.norm(x), presents
 
 
 class CausalLM(nn.Module):
@@ -155,7 +170,15 @@ class CausalLM(nn.Module):
         self.lm_head = nn.Linear(d.hidden_size, d.vocab_size, bias=False)
 
     def forward(self, input_ids):
-        return self.lm_head(self.model(input_ids))
+        return self.lm_head(self.model(input_ids)[0])
+
+    def forward_with_cache(self, input_ids, past_key_values):
+        """One step with a KV cache, the contract trace_model.py exports a
+        decode graph through: past_key_values is None (a prompt) or one
+        (key, value) pair per layer; returns logits and the pairs after
+        this step."""
+        hidden, presents = self.model(input_ids, past_key_values)
+        return self.lm_head(hidden), presents
 
 
 def example_inputs(vocab_size, batch, seq):

@@ -1,4 +1,5 @@
 // `npusim run`: configs -> workload graphs -> mapper -> machine -> stats.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "arch/machine.h"
+#include "common/dtype.h"
 #include "common/error.h"
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/compression/run_plan.h"
@@ -84,6 +86,7 @@ workloads::WorkloadParams workload_params(const RunOptions& o) {
   p.seq = o.seq.value_or(2048);
   p.steps = o.steps;
   p.routing_trace = o.routing_file;
+  if (o.dtype) p.weight_dtype = p.activation_dtype = dtype_from_name(*o.dtype);
   return p;
 }
 
@@ -94,10 +97,10 @@ std::string run_identity(const HwConfig& hw, const RunOptions& o, const workload
                                                                      sampling.steps)
                                                        : o.fidelity;
   return fmt::format("npusim {}\n--hw\n{}\n--tech\n{}\n--model\n{}\n--routing\n{}\nphase={} batch={} seq={} steps={} "
-                     "mapping={} fidelity={} compression={}\n--mapper\n{}\n",
+                     "mapping={} fidelity={}{} compression={}\n--mapper\n{}\n",
                      kVersion, describe_hw_config(hw), file_text(hw.tech_file), file_text(o.model_file),
                      o.routing_file.empty() ? "" : file_text(o.routing_file), o.phase, p.batch, p.seq, p.steps,
-                     o.mapping, fidelity,
+                     o.mapping, fidelity, o.dtype ? " dtype=" + *o.dtype : std::string(),
                      o.compression_file.empty() ? std::string("none") : "\n" + file_text(o.compression_file),
                      o.mapper_file.empty() ? std::string("default") : file_text(o.mapper_file));
 }
@@ -116,6 +119,32 @@ bool already_stored(const HwConfig& hw, const RunOptions& o, const workloads::Wo
   return true;
 }
 
+// A traced graph keeps its file's precision unless --dtype changes it, and a
+// default torch export is fp32, which cubes usually lack: say so, and what
+// to do, before the mapper meets the first matmul it cannot tile.
+void check_traced_precision(const workloads::Workload& w, const mapper::MachineView& view, const RunOptions& o) {
+  if (w.model.family != "onnx" || o.dtype) return;
+  for (const auto& graph : w.graphs) {
+    for (auto id : graph.topological_order()) {
+      const auto& op = graph.op(id);
+      if (!workloads::is_matmul_like(op.kind) || op.inputs.empty()) continue;
+      DType a = graph.tensor(op.inputs.front()).dtype;
+      if (op.weight) {
+        const auto act = std::find_if(op.inputs.begin(), op.inputs.end(), [&](auto in) { return in != *op.weight; });
+        if (act != op.inputs.end()) a = graph.tensor(*act).dtype;
+        // A compression plan that quantizes the activations decides instead.
+        if (const auto& quantized = graph.tensor(*op.weight).weight_format.activation) a = *quantized;
+      }
+      if (view.cube_shape.count(a)) continue;
+      std::string modes;
+      for (const auto& [t, shape] : view.cube_shape) modes += (modes.empty() ? "" : ", ") + std::string(dtype_name(t));
+      throw InputError(fmt::format("{}: op '{}' computes in {}, and the cube has no {} mode (it has {}); pass --dtype "
+                                   "(e.g. --dtype fp16) to simulate the traced graph at a precision the cube has",
+                                   o.model_file, op.name, dtype_name(a), dtype_name(a), modes));
+    }
+  }
+}
+
 }  // namespace
 
 int command_run(const RunOptions& o) {
@@ -128,6 +157,7 @@ int command_run(const RunOptions& o) {
   workloads::Workload workload = load_workload(o.model_file, params);
   const auto compression = mapper::apply_compression_file(o.compression_file, workload.graphs, hw.machine.core);
   const mapper::MachineView view = run_machine_view(hw);
+  check_traced_precision(workload, view, o);
   const mapper::MapperOptions mapper_options = run_mapper_options(o.mapper_file);
 
   std::unique_ptr<stats::ChromeTraceWriter> trace;

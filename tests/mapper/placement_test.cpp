@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "mapper/compression/apply_plan.h"
+#include "mapper/compression/plan.h"
 #include "mapper/placement.h"
 #include "sim/config/hw_config.h"
 #include "sim/run/mapper_setup.h"
@@ -127,6 +129,82 @@ TEST(Placement, KvCacheSpillsToDdrWhenHbmIsFullAndFailsWithoutASpillTier) {
         }
       },
       InputError);
+}
+
+// configs/compression/*.yaml's kv_cache.tier decides where the cache lives.
+TEST(Placement, CompressionPlanKvTierIsHonouredAndAnUnfitCacheNamesTensorAndTier) {
+  const std::uint64_t ctx = 2048;
+  std::vector<workloads::Graph> graphs;
+  graphs.push_back(model_graph("llama-2-7b.yaml", workloads::Phase::decode, ctx));
+  const std::string plan_path = scratch_dir() + "/kv-ddr.yaml";
+  std::ofstream(plan_path) << "name: kv-ddr\ndescription: fp16 KV cache in DDR\nkv_cache:\n  tier: ddr\n";
+  const auto ddr_hw = load_hw_config(source_path("configs/hw/ascend-910b2-ddr.yaml"));
+  mapper::apply_compression_plan(mapper::load_compression_plan(plan_path), graphs,
+                                 mapper::compression_target(ddr_hw.machine.core));
+  const auto placement = mapper::place_tensors(graphs.front(), run_machine_view(ddr_hw));
+  std::size_t kv_tensors = 0;
+  for (const auto& t : graphs.front().tensors()) {
+    if (t.role != workloads::TensorRole::kv_cache) continue;
+    ++kv_tensors;
+    EXPECT_EQ(placement.tensors[t.id].tier, arch::Tier::ddr) << t.name;
+    EXPECT_EQ(arch::tier_of(placement.tensors[t.id].address), arch::Tier::ddr) << t.name;
+  }
+  EXPECT_EQ(kv_tensors, 32u * 4u) << "K and V caches and their appends per layer";
+  // Llama-2-7B: 32 layers x 32 KV heads x 128, fp16, the cache plus this step's token.
+  EXPECT_EQ(placement.resident_bytes.at("ddr"), 2ULL * 32 * 32 * 128 * (ctx + 1) * 2);
+  EXPECT_EQ(placement.spilled_tensors, 0u);
+
+  // The same plan on a machine without DDR: the cache has nowhere to go.
+  try {
+    mapper::place_tensors(graphs.front(), view_of("ascend-910b2.yaml"));
+    FAIL() << "a KV cache placed in a DDR tier the machine does not have";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tensor 'layers.0.self_attn.k_cache"), std::string::npos) << what;
+    EXPECT_NE(what.find("kv_cache) does not fit in tier ddr: the machine has no ddr tier"), std::string::npos) << what;
+  }
+}
+
+// kv_cache.prefetch: two HBM staging slots of one layer's cache, attention
+// reads the copy in its layer's slot, and a slot that does not fit is an
+// error naming the staging buffer and the tier.
+TEST(Placement, KvPrefetchReservesTwoLayerSlotsInHbm) {
+  const std::uint64_t ctx = 4096;
+  std::vector<workloads::Graph> graphs;
+  graphs.push_back(model_graph("llama-2-7b.yaml", workloads::Phase::decode, ctx));
+  const std::string plan_path = scratch_dir() + "/kv-ddr-prefetch.yaml";
+  std::ofstream(plan_path) << "name: kv-ddr-prefetch\ndescription: x\nkv_cache:\n  tier: ddr\n  prefetch: true\n";
+  const auto hw = load_hw_config(source_path("configs/hw/ascend-910b2-ddr.yaml"));
+  mapper::apply_compression_plan(mapper::load_compression_plan(plan_path), graphs,
+                                 mapper::compression_target(hw.machine.core));
+  const auto& g = graphs.front();
+  auto view = run_machine_view(hw);
+  const auto placement = mapper::place_tensors(g, view);
+  // One layer's K and V: 32 KV heads x 128 x 4096 tokens, fp16.
+  const std::uint64_t layer_bytes = 2ULL * 32 * 128 * ctx * 2;
+  EXPECT_EQ(placement.kv_staging_bytes, 2 * layer_bytes);
+  EXPECT_EQ(placement.staged_address.size(), 32u * 2u) << "the caches attention reads, not the appends";
+  const auto k0 = *g.find_tensor("layers.0.self_attn.k_cache");
+  const auto k1 = *g.find_tensor("layers.1.self_attn.k_cache");
+  const auto k2 = *g.find_tensor("layers.2.self_attn.k_cache");
+  EXPECT_EQ(placement.tensors[k0].tier, arch::Tier::ddr) << "the cache's home stays in DDR";
+  EXPECT_EQ(arch::tier_of(placement.read_address(k0)), arch::Tier::hbm);
+  EXPECT_EQ(placement.read_address(k1) - placement.read_address(k0), layer_bytes) << "the other slot";
+  EXPECT_EQ(placement.read_address(k2), placement.read_address(k0)) << "layer parity picks the slot";
+  EXPECT_EQ(placement.staged_bytes.at(k0), layer_bytes / 2);
+
+  // Room for the weights and one slot, not two.
+  view.hbm_capacity = placement.resident_bytes.at("hbm") - placement.kv_staging_bytes + layer_bytes;
+  try {
+    mapper::place_tensors(g, view);
+    FAIL() << "a staging buffer placed in a full HBM";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the KV prefetch staging buffer (2 x 67108864 B, for tensors such as 'layers.0.self_attn"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("does not fit in tier hbm"), std::string::npos) << what;
+  }
 }
 
 TEST(Placement, PolicyFileErrorsNameFileAndKey) {

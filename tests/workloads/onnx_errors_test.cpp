@@ -85,5 +85,44 @@ TEST(OnnxImportErrors, UndefinedInputNamesTheNode) {
                   "node '/add/Add' (op_type 'Add') has input 'nowhere', which is neither a graph input");
 }
 
+TEST(OnnxImportErrors, KvCacheInputOfTheWrongRankNamesTheInput) {
+  OnnxModelBuilder b;
+  b.input("x", {2, 1, 16});
+  b.input("past_key_values.0.key", {2, 32, 16});
+  OnnxModelBuilder::int_attr(b.node("Concat", "/model/layers.0/self_attn/Concat", {"past_key_values.0.key", "x"},
+                                    {"present.0.key"}),
+                             "axis", 1);
+  EXPECT_CONTAINS(import_error(b.save(test::scratch_dir() + "/model.onnx")),
+                  "KV-cache input 'past_key_values.0.key' has 3 dims; expected [batch, kv_heads, cached tokens, "
+                  "head_dim]");
+}
+
+TEST(OnnxImportErrors, KvCacheAppendAlongAnotherAxisNamesTheNode) {
+  OnnxModelBuilder b;
+  b.input("k", {2, 2, 32, 16});
+  b.input("past_key_values.0.key", {2, 2, 32, 16});
+  OnnxModelBuilder::int_attr(b.node("Concat", "/model/layers.0/self_attn/Concat", {"past_key_values.0.key", "k"},
+                                    {"present.0.key"}),
+                             "axis", 3);
+  EXPECT_CONTAINS(import_error(b.save(test::scratch_dir() + "/model.onnx")),
+                  "node '/model/layers.0/self_attn/Concat' (op_type 'Concat') appends to KV-cache input "
+                  "'past_key_values.0.key' along axis 3");
+}
+
+TEST(OnnxImportErrors, KvCachesOfDifferentLengthsAreRejected) {
+  OnnxModelBuilder b;
+  b.input("k", {2, 2, 1, 16});
+  b.input("past_key_values.0.key", {2, 2, 32, 16});
+  b.input("past_key_values.1.key", {2, 2, 16, 16});
+  for (const char* layer : {"0", "1"}) {
+    OnnxModelBuilder::int_attr(b.node("Concat", std::string("/model/layers.") + layer + "/self_attn/Concat",
+                                      {std::string("past_key_values.") + layer + ".key", "k"},
+                                      {std::string("present.") + layer + ".key"}),
+                               "axis", 2);
+  }
+  EXPECT_CONTAINS(import_error(b.save(test::scratch_dir() + "/model.onnx")),
+                  "KV-cache inputs 'past_key_values.0.key' and 'past_key_values.1.key' cache 32 and 16 tokens");
+}
+
 }  // namespace
 }  // namespace npusim::workloads

@@ -9,6 +9,7 @@
 
 #include "support/test_paths.h"
 #include "workloads/onnx/onnx_import.h"
+#include "workloads/summary.h"
 
 namespace npusim::workloads {
 namespace {
@@ -117,6 +118,56 @@ TEST_F(OnnxTrace, TinyMoeRoutingConservesTokensTimesTopK) {
   }
 }
 
+// tests/data/onnx/traced holds these models traced by the command in its
+// README; a fresh trace must import to the same graphs, so the checked-in
+// files cannot drift from the tracer and the tiny models.
+TEST_F(OnnxTrace, CheckedInTracesMatchAFreshTrace) {
+  for (const std::string model : {"tiny-llama", "tiny-moe"}) {
+    const std::string dir = test::scratch_dir();
+    const auto result = test::run_command(std::string(kPython) + " " + test::source_path("scripts/trace_model.py") +
+                                          " --model " + model + " --out " + dir + " --batch 2 --seq 8 --ctx 32");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const std::string checked_in = test::source_path("tests/data/onnx/traced/" + model);
+    for (const std::string file : {"model.onnx", "decode.onnx"}) {
+      auto fresh = summary_json(import_onnx(dir + "/" + file));
+      auto kept = summary_json(import_onnx(checked_in + "/" + file));
+      fresh.erase("name");
+      kept.erase("name");
+      EXPECT_EQ(fresh, kept) << model << "/" << file << " differs from a fresh trace; re-run the command in "
+                             << "tests/data/onnx/README.md";
+    }
+    auto fresh_meta = meta(dir);
+    auto kept_meta = meta(checked_in);
+    fresh_meta.erase("model");
+    kept_meta.erase("model");
+    EXPECT_EQ(fresh_meta, kept_meta) << model;
+    if (model == "tiny-moe") {
+      for (const std::string file : {"routing.json", "decode-routing.json"}) {
+        std::ifstream a(dir + "/" + file), b(checked_in + "/" + file);
+        EXPECT_EQ(nlohmann::json::parse(a), nlohmann::json::parse(b)) << file;
+      }
+    }
+  }
+}
+
+TEST_F(OnnxTrace, DecodeExportHasOneNewTokenOverTheRequestedContext) {
+  const std::string dir = test::scratch_dir();
+  const auto result = test::run_command(std::string(kPython) + " " + test::source_path("scripts/trace_model.py") +
+                                        " --model tiny-llama --out " + dir + " --batch 3 --seq 4 --ctx 20");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(meta(dir)["decode"], "decode.onnx");
+  EXPECT_EQ(meta(dir)["kv_shape"], nlohmann::json({3, 2, 20, 16}));
+  const Graph g = import_onnx(dir + "/decode.onnx");
+  EXPECT_EQ(g.context.phase, Phase::decode);
+  EXPECT_EQ(g.context.batch, 3u);
+  EXPECT_EQ(g.context.new_tokens, 1u);
+  EXPECT_EQ(g.context.context, 20u);
+  // Prefill is unchanged by the decode export: a prompt of --seq tokens.
+  const Graph prefill = import_onnx(dir + "/model.onnx");
+  EXPECT_EQ(prefill.context.phase, Phase::prefill);
+  EXPECT_EQ(prefill.context.new_tokens, 4u);
+}
+
 TEST_F(OnnxTrace, BadArgumentsExitWithAMessage) {
   const std::string script = std::string(kPython) + " " + test::source_path("scripts/trace_model.py");
   const std::string dir = test::scratch_dir();
@@ -130,6 +181,9 @@ TEST_F(OnnxTrace, BadArgumentsExitWithAMessage) {
   auto batch = test::run_command(script + " --model tiny-llama --batch 0 --out " + dir);
   EXPECT_EQ(batch.exit_code, 2);
   EXPECT_NE(batch.err.find("--batch: expected a positive integer, got 0"), std::string::npos) << batch.err;
+  auto ctx = test::run_command(script + " --model tiny-llama --ctx 0 --out " + dir);
+  EXPECT_EQ(ctx.exit_code, 2);
+  EXPECT_NE(ctx.err.find("--ctx: expected a positive integer, got 0"), std::string::npos) << ctx.err;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "workloads/graph_builder.h"
 #include "workloads/onnx/onnx_file.h"
 #include "workloads/onnx/onnx_int_eval.h"
+#include "workloads/onnx/onnx_kv_cache.h"
 #include "workloads/onnx/onnx_moe.h"
 #include "workloads/onnx/onnx_names.h"
 #include "workloads/onnx/onnx_ops.h"
@@ -30,7 +31,9 @@ const std::set<std::string>& weight_view_ops() {
   return ops;
 }
 
-enum class NodeClass { constant, weight_view, weight_copy, op };
+// kv_view: a view of the KV cache (no op; consumers read the cache);
+// kv_append: the Concat that appends a step's keys or values to it.
+enum class NodeClass { constant, weight_view, weight_copy, kv_view, kv_append, op };
 
 std::uint64_t product(const Ints& dims, std::size_t begin, std::size_t end) {
   std::uint64_t n = 1;
@@ -175,8 +178,40 @@ class Importer {
   void add_graph_inputs() {
     for (const auto& input : model_.graph().input()) {
       if (weight_of_.count(input.name()) || constants_.count(input.name())) continue;
-      add_activation(input.name(), -1);
+      if (auto kv = parse_past_kv_name(input.name())) add_past_kv(input.name(), *kv);
+      else add_activation(input.name(), -1);
     }
+  }
+
+  void add_past_kv(const std::string& name, const PastKvName& kv) {
+    const ValueInfo& v = values_.at(name);
+    if (!v.shape || v.shape->size() != 4) {
+      throw InputError(fmt::format("{}: KV-cache input '{}' has {} dims; expected [batch, kv_heads, cached tokens, "
+                                   "head_dim]",
+                                   path_, name, v.shape ? v.shape->size() : 0));
+    }
+    if (!is_float(v.elem_type)) {
+      throw InputError(fmt::format("{}: KV-cache input '{}' has element type {}; expected a floating-point cache",
+                                   path_, name, onnx::TensorProto_DataType_Name(v.elem_type)));
+    }
+    Tensor t;
+    t.name = name;
+    t.shape = to_dims(*v.shape);
+    t.dtype = dtype_of(name, v.elem_type, TensorRole::kv_cache);
+    t.role = TensorRole::kv_cache;
+    t.layer = kv.layer;
+    t.kv_format.precision = t.dtype;
+    const TensorId id = graph_->add_tensor(std::move(t));
+    past_input_[name] = id;
+    past_kv_[id] = kv;
+    kv_sources_[name] = {name};
+  }
+
+  // The values a consumer of `value` reads: for a view of the KV cache, the
+  // cache and the step's new entries; otherwise the value itself.
+  std::vector<std::string> sources_of(const std::string& value) const {
+    auto it = kv_sources_.find(value);
+    return it == kv_sources_.end() ? std::vector<std::string>{value} : it->second;
   }
 
   bool is_constant(const std::string& value) const { return value.empty() || constants_.count(value) != 0; }
@@ -192,6 +227,18 @@ class Importer {
         if (c == NodeClass::constant && !out.empty()) constants_.insert(out);
       }
       if (c == NodeClass::weight_view) weight_of_[n.output(0)] = weight_of_.at(n.input(0));
+      if (c == NodeClass::kv_view || c == NodeClass::kv_append) {
+        std::vector<std::string> sources;
+        for (const auto& in : n.input()) {
+          if (is_constant(in)) continue;
+          for (const auto& src : sources_of(in)) {
+            if (std::find(sources.begin(), sources.end(), src) == sources.end()) sources.push_back(src);
+          }
+        }
+        for (const auto& out : n.output()) {
+          if (!out.empty()) kv_sources_[out] = sources;
+        }
+      }
       if (c == NodeClass::weight_copy) {
         ValueInfo v = values_.at(n.input(0));
         weight_of_[n.output(0)] = add_weight(n.output(0), v);
@@ -209,6 +256,16 @@ class Importer {
     if (rule.cost == Cost::shape_only) {
       fail_at_node(path_, n, "computes a shape from activation values, which a static graph cannot represent");
     }
+    const bool reads_cache = std::any_of(n.input().begin(), n.input().end(),
+                                         [&](const std::string& in) { return kv_sources_.count(in) != 0; });
+    if (reads_cache) {
+      const bool appends = n.op_type() == "Concat" &&
+                           std::any_of(n.input().begin(), n.input().end(),
+                                       [&](const std::string& in) { return past_input_.count(in) != 0; });
+      if (appends) return NodeClass::kv_append;
+      if (rule.cost == Cost::view) return NodeClass::kv_view;
+      return NodeClass::op;
+    }
     const bool rest_constant = std::all_of(n.input().begin() + 1, n.input().end(),
                                            [&](const std::string& in) { return is_constant(in); });
     if (weight_of_.count(n.input(0)) && rest_constant) {
@@ -221,8 +278,11 @@ class Importer {
   void name_ops() {
     std::map<std::string, int> cube_ops_in_scope;
     for (std::size_t i = 0; i < classes_.size(); ++i) {
-      if (classes_[i] != NodeClass::op) continue;
+      if (!becomes_op(i)) continue;
       scoped_.emplace(i, parse_node_name(node(i).name()));
+      if (classes_[i] == NodeClass::kv_append) {
+        scoped_.at(i).leaf = past_kv_.at(appended_cache(i)).key ? "key_cache_write" : "value_cache_write";
+      }
       const auto rule = *op_rule(node(i).op_type());
       if (rule.cost == Cost::matmul || rule.cost == Cost::gemm) ++cube_ops_in_scope[scoped_.at(i).scope];
     }
@@ -241,6 +301,16 @@ class Importer {
     }
   }
 
+  bool becomes_op(std::size_t i) const { return classes_[i] == NodeClass::op || classes_[i] == NodeClass::kv_append; }
+
+  // The past-KV input a kv_append node extends.
+  TensorId appended_cache(std::size_t i) const {
+    for (const auto& in : node(i).input()) {
+      if (auto it = past_input_.find(in); it != past_input_.end()) return it->second;
+    }
+    throw std::logic_error("kv_append node without a past-KV input");
+  }
+
   const Ints& shape_of(const onnx::NodeProto& n, const std::string& value) const {
     auto it = values_.find(value);
     if (it == values_.end() || !it->second.shape) {
@@ -253,12 +323,13 @@ class Importer {
   std::optional<TensorId> tensor_of(const std::string& value) const {
     if (auto w = weight_of_.find(value); w != weight_of_.end()) return w->second;
     if (auto a = activation_of_.find(value); a != activation_of_.end()) return a->second;
+    if (auto kv = past_input_.find(value); kv != past_input_.end()) return kv->second;
     return std::nullopt;
   }
 
   void build_ops() {
     for (std::size_t i = 0; i < classes_.size(); ++i) {
-      if (classes_[i] != NodeClass::op) continue;
+      if (!becomes_op(i)) continue;
       const auto& n = node(i);
       const ScopedName& s = scoped_.at(i);
       PendingOp p;
@@ -270,9 +341,16 @@ class Importer {
       const OpRule rule = *op_rule(n.op_type());
       p.op.kind = rule.kind;
       for (const auto& in : n.input()) {
-        if (auto t = tensor_of(in); t && std::find(p.op.inputs.begin(), p.op.inputs.end(), *t) == p.op.inputs.end()) {
-          p.op.inputs.push_back(*t);
+        for (const auto& src : sources_of(in)) {
+          if (auto t = tensor_of(src); t && std::find(p.op.inputs.begin(), p.op.inputs.end(), *t) == p.op.inputs.end()) {
+            p.op.inputs.push_back(*t);
+          }
         }
+      }
+      if (classes_[i] == NodeClass::kv_append) {
+        build_cache_append(n, appended_cache(i), p.op);
+        pending_.push_back(std::move(p));
+        continue;
       }
       for (const auto& out : n.output()) {
         if (out.empty()) continue;
@@ -325,6 +403,55 @@ class Importer {
     op.flops = 2 * mm.macs();
     if (auto w = weight_of_.find(n.input(1)); w != weight_of_.end()) op.weight = w->second;
     else if (auto w0 = weight_of_.find(n.input(0)); w0 != weight_of_.end()) op.weight = w0->second;
+    mark_attention(op);
+    count_bytes(op);
+  }
+
+  // A matmul over the cache is attention over it (see onnx_kv_cache.h):
+  // query heads that share a KV head become rows of one matmul per KV head.
+  void mark_attention(Op& op) const {
+    for (TensorId t : op.inputs) {
+      auto kv = past_kv_.find(t);
+      if (kv == past_kv_.end()) continue;
+      op.kind = kv->second.key ? OpKind::AttentionScore : OpKind::AttentionContext;
+      const Tensor& cache = graph_->tensor(t);
+      MatmulShape& mm = *op.matmul;
+      const std::uint64_t cache_heads = cache.shape[0] * cache.shape[1];
+      if (cache_heads != 0 && mm.batch > cache_heads && mm.batch % cache_heads == 0) {
+        mm.m *= mm.batch / cache_heads;
+        mm.batch = cache_heads;
+      }
+      return;
+    }
+  }
+
+  // The step's entries land in the cache: the op reads them and writes them
+  // as cache; the rest of the cache stays where it is.
+  void build_cache_append(const onnx::NodeProto& n, TensorId cache_id, Op& op) {
+    const Tensor& cache = graph_->tensor(cache_id);
+    op.inputs.erase(std::remove_if(op.inputs.begin(), op.inputs.end(),
+                                   [&](TensorId t) { return graph_->tensor(t).role == TensorRole::kv_cache; }),
+                    op.inputs.end());
+    if (op.inputs.empty()) fail_at_node(path_, n, fmt::format("appends nothing to KV-cache input '{}'", cache.name));
+    const Ints& out_shape = shape_of(n, n.output(0));
+    std::int64_t axis = int_attribute(n, "axis", 0);
+    if (axis < 0) axis += static_cast<std::int64_t>(out_shape.size());
+    if (axis != 2 || out_shape.size() != 4) {
+      fail_at_node(path_, n, fmt::format("appends to KV-cache input '{}' along axis {} of a {}-D value; expected the "
+                                         "token axis 2 of [batch, kv_heads, tokens, head_dim]",
+                                         cache.name, axis, out_shape.size()));
+    }
+    Tensor appended;
+    appended.name = n.output(0) + ".append";
+    appended.shape = to_dims(out_shape);
+    appended.shape[2] -= cache.shape[2];
+    appended.dtype = cache.dtype;
+    appended.role = TensorRole::kv_cache;
+    appended.layer = cache.layer;
+    appended.kv_format.precision = cache.dtype;
+    op.outputs.push_back(graph_->add_tensor(std::move(appended)));
+    op.kind = OpKind::KvCacheWrite;
+    op.layer = cache.layer;
     count_bytes(op);
   }
 
@@ -365,6 +492,21 @@ class Importer {
     GraphContext& c = graph_->context;
     c.phase = Phase::prefill;
     c.step = options_.step;
+    // A graph that reads a KV cache is a decode step over that many cached tokens.
+    std::optional<std::pair<std::string, std::uint64_t>> cached;
+    for (const auto& [name, id] : past_input_) {
+      const std::uint64_t tokens = graph_->tensor(id).shape[2];
+      if (cached && cached->second != tokens) {
+        throw InputError(fmt::format("{}: KV-cache inputs '{}' and '{}' cache {} and {} tokens; one decode step has "
+                                     "one context length",
+                                     path_, cached->first, name, cached->second, tokens));
+      }
+      cached = std::make_pair(name, tokens);
+    }
+    if (cached) {
+      c.phase = Phase::decode;
+      c.context = cached->second;
+    }
     // The first graph input is the token ids ([batch, seq]) or hidden
     // states ([batch, seq, hidden]) of a traced decoder.
     for (const auto& input : model_.graph().input()) {
@@ -388,6 +530,9 @@ class Importer {
   std::set<std::string> constants_;
   std::unordered_map<std::string, TensorId> weight_of_;
   std::unordered_map<std::string, TensorId> activation_of_;
+  std::map<std::string, TensorId> past_input_;  // past_key_values.N.key/value inputs (onnx_kv_cache.h)
+  std::unordered_map<TensorId, PastKvName> past_kv_;
+  std::unordered_map<std::string, std::vector<std::string>> kv_sources_;  // cache views -> what they read
   std::vector<NodeClass> classes_;
   std::map<std::size_t, ScopedName> scoped_;
   std::map<std::size_t, std::string> op_names_;

@@ -8,7 +8,10 @@
 //   torch's exporter merges bitwise-equal parameters that way; a Transpose,
 //   Cast, Reshape, (Un)Squeeze or Flatten of a weight is the same weight in
 //   another layout, so consumers read the weight itself;
-// - graph inputs and node outputs are activations;
+// - graph inputs and node outputs are activations, except graph inputs
+//   named past_key_values.N.key/value: those are layer N's KV cache, and the
+//   graph is then one decode step over it (onnx_kv_cache.h says how the
+//   cache, its append and its readers are imported);
 // - values that do not depend on any activation or weight (Constant, Shape
 //   and the shape arithmetic downstream of them, RoPE tables computed from
 //   Range) are compile-time constants: no op, no tensor;
@@ -50,8 +53,9 @@ struct OnnxImportOptions {
   // Values of symbolic (dynamic-axis) dims of the graph inputs, by
   // dim_param name, e.g. {"batch", 4}. A symbolic dim without one is an error.
   std::map<std::string, std::uint64_t> dims;
-  // Precision simulated for floating-point weights and activations; unset
-  // keeps the file's (fp32 for a default torch export).
+  // Precision simulated for floating-point weights and activations (the KV
+  // cache inputs count as activations); unset keeps the file's (fp32 for a
+  // default torch export). `npusim run/graph --dtype` sets both.
   std::optional<DType> weight_dtype;
   std::optional<DType> activation_dtype;
   // Tokens per expert per MoE layer: a RoutingTrace loaded from the
