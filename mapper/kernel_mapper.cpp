@@ -6,6 +6,8 @@
 
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
+#include "mapper/fusion/fused_jobs.h"
+#include "mapper/fusion/workspace.h"
 #include "mapper/vector/vector_lowering.h"
 #include "mapper/vector/vector_passes.h"
 
@@ -107,10 +109,22 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
 
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
                               const MapperOptions& options, const std::function<void(Job&)>& on_job) {
-  const Placement placement = place_tensors(graph, machine, options.placement);
+  const Placement placement = place_tensors(graph, machine, options.placement,
+                                            options.fusion.any() ? fusion_workspace_bytes(machine) : 0);
+  const FusionPlan fusions = plan_fusions(graph, options.fusion);
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
-    if (costs_nothing(op.kind)) continue;
+    if (costs_nothing(op.kind) || fusions.absorbed.count(id)) continue;
+    if (auto chain = fusions.attention.find(id); chain != fusions.attention.end()) {
+      Job job = fused_attention_job(graph, chain->second, placement, machine);
+      on_job(job);
+      continue;
+    }
+    if (auto chain = fusions.swiglu.find(id); chain != fusions.swiglu.end()) {
+      Job job = fused_swiglu_job(graph, chain->second, placement, machine, cache);
+      on_job(job);
+      continue;
+    }
     Job job;
     job.name = op.name;
     job.op = id;

@@ -10,6 +10,8 @@
 //     budget: 5000               # cost-model evaluations per GEMM signature
 //     seed: 1
 //     confirm_top: 0             # simulate the N best candidates and keep the fastest
+//   attention: fused             # fused (one FlashAttention-style job per layer) | unfused
+//   epilogue_fusion: on          # on (SwiGLU fused into the gate/up projections' job) | off
 //
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
@@ -46,7 +48,7 @@ TierRule parse_rule(const ConfigNode& n, TierRule rule) {
 MapperOptions load_mapper_options(const std::string& path) {
   const ConfigNode root = ConfigNode::load_file(path);
   root.expect_map();
-  root.expect_keys({"placement", "search"});
+  root.expect_keys({"placement", "search", "attention", "epilogue_fusion"});
   MapperOptions o;
   o.source = path;
   if (auto p = root.find("placement")) {
@@ -75,6 +77,11 @@ MapperOptions load_mapper_options(const std::string& path) {
     if (auto n = s->find("seed")) o.search.seed = n->as_count();
     if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
   }
+  if (auto n = root.find("attention")) {
+    o.fusion.attention = n->as_choice({"fused", "unfused"}) == "fused" ? AttentionLowering::fused
+                                                                         : AttentionLowering::unfused;
+  }
+  if (auto n = root.find("epilogue_fusion")) o.fusion.epilogues = n->as_choice({"on", "off"}) == "on";
   return o;
 }
 

@@ -31,13 +31,29 @@ struct PlacementPolicy {
   double hot_expert_fraction = 1.0;
 };
 
+// How far the mapper fuses ops into one job (mapper/attention/,
+// mapper/fusion/). The defaults are the faster choice on the shipped
+// machines (README, "Mapper options").
+enum class AttentionLowering { unfused, fused };
+
+struct FusionOptions {
+  // fused: a layer's score -> softmax -> context chain is one
+  // FlashAttention-style job; unfused: three jobs through GM.
+  AttentionLowering attention = AttentionLowering::fused;
+  // on: SwiGLU runs on the vector cores as the gate and up projection tiles
+  // leave the cube, in the projections' job.
+  bool epilogues = true;
+  bool any() const { return attention == AttentionLowering::fused || epilogues; }
+};
+
 struct MapperOptions {
   PlacementPolicy placement;
   SearchOptions search;
+  FusionOptions fusion;
   std::string source;  // the file the options came from, "" for defaults
 };
 
-// Reads a mapper config file (keys: placement, search).
+// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion).
 MapperOptions load_mapper_options(const std::string& path);
 
 }  // namespace npusim::mapper
