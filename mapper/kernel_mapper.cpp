@@ -109,9 +109,12 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
 
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
                               const MapperOptions& options, const std::function<void(Job&)>& on_job) {
-  const Placement placement = place_tensors(graph, machine, options.placement,
-                                            options.fusion.any() ? fusion_workspace_bytes(machine) : 0);
-  const FusionPlan fusions = plan_fusions(graph, options.fusion);
+  const FusionPlan fusions = plan_fusions(graph, options.fusion, machine);
+  // The workspace only when a fused job runs, so an all-unfused mapping
+  // places every tensor exactly where it did before fusion existed.
+  const bool fused = !fusions.attention.empty() || !fusions.swiglu.empty();
+  const Placement placement =
+      place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0);
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind) || fusions.absorbed.count(id)) continue;

@@ -10,8 +10,9 @@
 //     budget: 5000               # cost-model evaluations per GEMM signature
 //     seed: 1
 //     confirm_top: 0             # simulate the N best candidates and keep the fastest
-//   attention: fused             # fused (one FlashAttention-style job per layer) | unfused
-//   epilogue_fusion: on          # on (SwiGLU fused into the gate/up projections' job) | off
+//   attention: auto              # fused (one FlashAttention-style job per layer) | unfused
+//                                # | auto (fused where a layer's scores exceed L2)
+//   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off
 //
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
@@ -78,8 +79,10 @@ MapperOptions load_mapper_options(const std::string& path) {
     if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
   }
   if (auto n = root.find("attention")) {
-    o.fusion.attention = n->as_choice({"fused", "unfused"}) == "fused" ? AttentionLowering::fused
-                                                                         : AttentionLowering::unfused;
+    const std::string a = n->as_choice({"fused", "unfused", "auto"});
+    o.fusion.attention = a == "fused"     ? AttentionLowering::fused
+                         : a == "unfused" ? AttentionLowering::unfused
+                                          : AttentionLowering::automatic;
   }
   if (auto n = root.find("epilogue_fusion")) o.fusion.epilogues = n->as_choice({"on", "off"}) == "on";
   return o;

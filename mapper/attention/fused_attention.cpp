@@ -83,14 +83,14 @@ Instruction from_l0c(bool to_ub, std::uint32_t l0c_offset, std::uint64_t gm_addr
   in.op_tag = tag;
   return in;
 }
-Instruction vec(VectorOpKind kind, std::uint64_t elements, std::uint32_t src, std::uint32_t dst, DType out,
-                std::uint32_t tag) {
+Instruction vec(VectorOpKind kind, std::uint64_t elements, std::uint32_t src, std::uint32_t dst, DType dtype,
+                DType out, std::uint32_t tag) {
   Instruction in;
   in.op = Opcode::vector_op;
   in.pipe = Pipe::vector;
   in.vector_kind = kind;
   in.elements = elements;
-  in.dtype = DType::fp32;  // online softmax and the running output stay in fp32
+  in.dtype = dtype;
   in.out_dtype = out;
   in.src = Buffer::ub;
   in.dst = Buffer::ub;
@@ -104,6 +104,10 @@ Instruction vec(VectorOpKind kind, std::uint64_t elements, std::uint32_t src, st
 struct Layout {
   std::uint64_t groups, rows, head_dim, keys, value_dim;
   double q_bytes, k_bytes, v_bytes, out_bytes;
+  // Scores leave L0C in the operands' precision (FixPipe converts), as the
+  // unfused score GEMM writes them; the running output stays fp32.
+  DType score_dtype;
+  double score_bytes;
   int workers;                     // vector workers per cube core
   std::uint32_t worker_rows;       // rows each worker takes of a full block
   bool split;
@@ -129,6 +133,8 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.k_bytes = stored_b_bytes_per_element(p.score);
   l.v_bytes = stored_b_bytes_per_element(p.context);
   l.out_bytes = bytes_per(p.context.c_dtype);
+  l.score_dtype = p.score.a_dtype;
+  l.score_bytes = bytes_per(l.score_dtype);
   l.split = m.split_cores;
   l.workers = m.split_cores ? std::max(1, m.vector_cores / std::max(1, m.cube_cores)) : 1;
   l.worker_rows = static_cast<std::uint32_t>(ceil_div(t.bm, static_cast<std::uint64_t>(l.workers)));
@@ -146,7 +152,7 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.context_l0c_at = static_cast<Bytes>(t.score_l0c_slots) * l.score_l0c;
 
   const std::uint64_t r = l.worker_rows;
-  l.ub_score = align32(r * t.bn * 4);
+  l.ub_score = align32(bytes_of(r * t.bn, l.score_bytes));
   l.ub_probs = align32(bytes_of(r * t.bn, l.q_bytes));
   l.ub_context = align32(r * l.value_dim * 4);
   l.ub_acc = l.ub_context;
@@ -158,7 +164,7 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.ub_stats_at = l.ub_acc_at + l.ub_acc;
   l.ub_total = l.ub_stats_at + l.ub_stats;
 
-  l.ws_score = l.split ? align32(std::uint64_t{t.bm} * t.bn * 4) : 0;
+  l.ws_score = l.split ? align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.score_bytes)) : 0;
   l.ws_probs = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
   l.ws_context = l.split ? align32(std::uint64_t{t.bm} * l.value_dim * 4) : 0;
   l.ws_score_at = 0;
@@ -310,16 +316,17 @@ class CoreEmitter {
       const std::uint32_t rows = rows_of(turn, w);
       if (rows == 0) continue;
       const Bytes row0 = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
-      const Bytes bytes = std::uint64_t{rows} * turn.keys * 4;
+      const Bytes bytes = bytes_of(std::uint64_t{rows} * turn.keys, l_.score_bytes);
       const auto l0c = u32(s_l0c + row0 * turn.keys * 4);
       if (l_.split) {
         a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
-        a.push_back(from_l0c(false, l0c, ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + row0 * turn.keys * 4, 0,
-                             bytes, DType::fp32, tag_));
+        a.push_back(from_l0c(false, l0c,
+                             ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + bytes_of(row0 * turn.keys, l_.score_bytes), 0,
+                             bytes, l_.score_dtype, tag_));
         a.push_back(cross(Opcode::cross_set, Pipe::fixpipe, partner(w), kCrossScore, tag_));
       } else {
         a.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::fixpipe, kScoreEvent, tag_));
-        a.push_back(from_l0c(true, l0c, 0, u32(l_.ub_score_at + slot * l_.ub_score), bytes, DType::fp32, tag_));
+        a.push_back(from_l0c(true, l0c, 0, u32(l_.ub_score_at + slot * l_.ub_score), bytes, l_.score_dtype, tag_));
         a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::vector, kScoreEvent, tag_));
       }
     }
@@ -341,24 +348,25 @@ class CoreEmitter {
     if (l_.split) {
       v.push_back(cross(Opcode::cross_wait, Pipe::mte2, 0, kCrossScore, tag_));
       v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kScoreEvent, tag_));
-      v.push_back(gm_transfer(Opcode::load, ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + row0 * turn.keys * 4, e * 4,
-                              Buffer::ub, s_ub, DType::fp32, tag_));
+      v.push_back(gm_transfer(Opcode::load,
+                              ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + bytes_of(row0 * turn.keys, l_.score_bytes),
+                              bytes_of(e, l_.score_bytes), Buffer::ub, s_ub, l_.score_dtype, tag_));
       v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
       v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, kScoreEvent, tag_));
     }
     v.push_back(flag(Opcode::wait_flag, arrival(), Pipe::vector, kScoreEvent, tag_));
-    v.push_back(vec(VectorOpKind::reduce_max, e, s_ub, s_ub, DType::fp32, tag_));        // tile row max
-    v.push_back(vec(VectorOpKind::reduce_max, 2ULL * rows, stats, stats, DType::fp32, tag_));  // with the running max
-    v.push_back(vec(VectorOpKind::add, rows, stats, stats, DType::fp32, tag_));          // old - new max
-    v.push_back(vec(VectorOpKind::exp, rows, stats, stats, DType::fp32, tag_));          // rescale factor
-    v.push_back(vec(VectorOpKind::add, e, s_ub, s_ub, DType::fp32, tag_));               // scores - row max
-    v.push_back(vec(VectorOpKind::exp, e, s_ub, s_ub, DType::fp32, tag_));
-    v.push_back(vec(VectorOpKind::reduce_sum, e, s_ub, s_ub, DType::fp32, tag_));
-    v.push_back(vec(VectorOpKind::mul, rows, stats, stats, DType::fp32, tag_));          // running sum x rescale
-    v.push_back(vec(VectorOpKind::add, rows, stats, stats, DType::fp32, tag_));          // + tile sum
+    const DType sd = l_.score_dtype, f32 = DType::fp32;
+    v.push_back(vec(VectorOpKind::reduce_max, e, s_ub, s_ub, sd, sd, tag_));               // tile row max
+    v.push_back(vec(VectorOpKind::reduce_max, 2ULL * rows, stats, stats, f32, f32, tag_));  // with the running max
+    v.push_back(vec(VectorOpKind::add, rows, stats, stats, f32, f32, tag_));                // old - new max
+    v.push_back(vec(VectorOpKind::exp, rows, stats, stats, f32, f32, tag_));                // rescale factor
+    v.push_back(vec(VectorOpKind::add, e, s_ub, s_ub, sd, sd, tag_));                       // scores - row max
     v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
-    v.push_back(vec(VectorOpKind::cast, e, s_ub, p_ub, p_.score.a_dtype, tag_));       // P in the cube's precision
+    v.push_back(vec(VectorOpKind::exp, e, s_ub, p_ub, sd, sd, tag_));                       // P, unnormalised
     v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
+    v.push_back(vec(VectorOpKind::reduce_sum, e, p_ub, p_ub, sd, sd, tag_));
+    v.push_back(vec(VectorOpKind::mul, rows, stats, stats, f32, f32, tag_));                // running sum x rescale
+    v.push_back(vec(VectorOpKind::add, rows, stats, stats, f32, f32, tag_));                // + tile sum
     v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kProbsUbEvent, tag_));
 
     const Bytes p_bytes = bytes_of(e, l_.q_bytes);
@@ -467,15 +475,15 @@ class CoreEmitter {
     v.push_back(flag(Opcode::wait_flag, arrival(), Pipe::vector, kContextEvent, tag_));
     if (turn.first) {
       v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
-      v.push_back(vec(VectorOpKind::copy, e, in_ub, acc, DType::fp32, tag_));
+      v.push_back(vec(VectorOpKind::copy, e, in_ub, acc, DType::fp32, DType::fp32, tag_));
     } else {
-      v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, tag_));  // rescale by the new max
-      v.push_back(vec(VectorOpKind::add, e, in_ub, acc, DType::fp32, tag_));
+      v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, DType::fp32, tag_));  // rescale by the new max
+      v.push_back(vec(VectorOpKind::add, e, in_ub, acc, DType::fp32, DType::fp32, tag_));
     }
     v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kContextEvent, tag_));
     if (!turn.last) return;
-    v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, tag_));  // divide by the running sum
-    v.push_back(vec(VectorOpKind::cast, e, acc, acc, p_.context.c_dtype, tag_));
+    v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, DType::fp32, tag_));  // divide by the running sum
+    v.push_back(vec(VectorOpKind::cast, e, acc, acc, DType::fp32, p_.context.c_dtype, tag_));
     v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
     v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
     const std::uint64_t out_gm = p_.context.c_address + turn.group * p_.context.c_batch_stride +

@@ -28,11 +28,15 @@ bool has_work(const workloads::Op& op) { return op.matmul && op.matmul->macs() >
 
 }  // namespace
 
-FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options) {
+FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options, const MachineView& machine) {
   FusionPlan plan;
   for (OpId id : graph.topological_order()) {
     const auto& op = graph.op(id);
-    if (options.attention == AttentionLowering::fused && op.kind == OpKind::AttentionScore && has_work(op)) {
+    const bool fuse_attention =
+        options.attention == AttentionLowering::fused ||
+        (options.attention == AttentionLowering::automatic && !op.outputs.empty() &&
+         graph.tensor(op.outputs.front()).bytes() > machine.l2_capacity);
+    if (fuse_attention && op.kind == OpKind::AttentionScore && has_work(op)) {
       const auto softmax = sole_consumer(graph, id);
       if (!softmax || graph.op(*softmax).kind != OpKind::Softmax) continue;
       const auto context = sole_consumer(graph, *softmax);

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "mapper/machine_view.h"
 #include "mapper/mapper_options.h"
 #include "workloads/graph.h"
 
@@ -26,6 +27,6 @@ struct FusionPlan {
   std::set<workloads::OpId> absorbed;  // the other ops of the chains
 };
 
-FusionPlan plan_fusions(const workloads::Graph& graph, const FusionOptions& options);
+FusionPlan plan_fusions(const workloads::Graph& graph, const FusionOptions& options, const MachineView& machine);
 
 }  // namespace npusim::mapper

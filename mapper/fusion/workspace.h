@@ -4,7 +4,7 @@
 // (hardware-facts 1.3), so a fused job stages each C tile and each
 // probability tile in a few small, constantly reused slots per core, which
 // stay in L2; only the tensors themselves go to HBM. Placement reserves the
-// region (place_tensors' workspace argument) when a fusion is enabled.
+// region (place_tensors' workspace argument) when a fused job runs.
 #include <cstdint>
 
 #include "mapper/machine_view.h"

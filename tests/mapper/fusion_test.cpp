@@ -15,6 +15,7 @@
 #include "arch/core/program_plan.h"
 #include "common/error.h"
 #include "mapper/attention/fused_attention.h"
+#include "mapper/fusion/fusion_plan.h"
 #include "mapper/kernel_mapper.h"
 #include "sim_harness.h"
 #include "workloads/workload.h"
@@ -202,6 +203,25 @@ TEST(Fusion, AnAttentionTileThatCannotFitNamesTheBuffer) {
   }
 }
 
+// automatic fuses exactly where one layer's scores (heads x seq x keys x 2 B)
+// exceed the 192 MiB L2 of the 910B2: prefill of 2048, not of 512 or decode.
+TEST(Fusion, AutomaticAttentionFusesWhereTheScoresExceedL2) {
+  const auto view = run_machine_view(hw_910b2());
+  ASSERT_EQ(view.l2_capacity, 192ULL << 20);
+  mapper::MapperOptions o;
+  EXPECT_EQ(o.fusion.attention, AttentionLowering::automatic);
+  for (auto [phase, seq] : {std::pair{workloads::Phase::prefill, 512}, std::pair{workloads::Phase::prefill, 2048},
+                            std::pair{workloads::Phase::decode, 2048}}) {
+    const double keys = phase == workloads::Phase::decode ? seq + 1 : seq;
+    const double rows = phase == workloads::Phase::decode ? 1 : seq;
+    const bool exceeds = 32 * rows * keys * 2 > double(view.l2_capacity);
+    const auto w = llama(phase, static_cast<std::uint64_t>(seq));
+    const auto plan = mapper::plan_fusions(w.graphs.front(), o.fusion, view);
+    EXPECT_EQ(plan.attention.size(), exceeds ? 32u : 0u) << seq;
+    EXPECT_TRUE(plan.swiglu.empty());  // epilogue fusion is off by default
+  }
+}
+
 TEST(Fusion, MapperFileSelectsTheLowerings) {
   const std::string dir = scratch_dir();
   auto write = [&](const std::string& text) {
@@ -212,6 +232,8 @@ TEST(Fusion, MapperFileSelectsTheLowerings) {
   auto o = mapper::load_mapper_options(write("attention: unfused\nepilogue_fusion: off\n"));
   EXPECT_EQ(o.fusion.attention, AttentionLowering::unfused);
   EXPECT_FALSE(o.fusion.epilogues);
+  o = mapper::load_mapper_options(write("attention: auto\n"));
+  EXPECT_EQ(o.fusion.attention, AttentionLowering::automatic);
   o = mapper::load_mapper_options(write("attention: fused\nepilogue_fusion: on\n"));
   EXPECT_EQ(o.fusion.attention, AttentionLowering::fused);
   EXPECT_TRUE(o.fusion.epilogues);
