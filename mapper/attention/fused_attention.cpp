@@ -33,6 +33,12 @@ constexpr std::uint8_t kProbsUbEvent = 0, kOutputEvent = 1, kProbsGmEvent = 0;
 // for probability tiles.
 constexpr std::uint8_t kCrossScore = 0, kCrossProbs = 1, kCrossContext = 2;
 constexpr int kWorkspaceSlots = 2;
+// Score tiles the cube runs ahead of the vector side: two, so the FixPipe
+// has the next score tiles to write while the probabilities of the current
+// one make their round trip. K/V tiles in L1 and score slots in the
+// workspace each need one more than that.
+constexpr int kLookAhead = 2;
+constexpr int kKvSlots = kLookAhead + 1, kScoreWsSlots = kLookAhead + 1;
 
 double bytes_per(DType t) { return dtype_bits(t) / 8.0; }
 Bytes bytes_of(std::uint64_t elements, double per) {
@@ -145,7 +151,7 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.p_slot = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
   l.q_at = 0;
   l.kv_at = 2 * l.q_slot;
-  l.p_at = l.kv_at + 2 * l.kv_slot;
+  l.p_at = l.kv_at + kKvSlots * l.kv_slot;
 
   l.score_l0c = cube_tile_l0c_bytes(t.bm, t.bn);
   l.context_l0c = cube_tile_l0c_bytes(t.bm, static_cast<std::uint32_t>(l.value_dim));
@@ -168,7 +174,7 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.ws_probs = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
   l.ws_context = l.split ? align32(std::uint64_t{t.bm} * l.value_dim * 4) : 0;
   l.ws_score_at = 0;
-  l.ws_probs_at = kWorkspaceSlots * l.ws_score;
+  l.ws_probs_at = kScoreWsSlots * l.ws_score;
   l.ws_context_at = l.ws_probs_at + kWorkspaceSlots * l.ws_probs;
   l.ws_total = l.ws_context_at + kWorkspaceSlots * l.ws_context;
   return l;
@@ -192,11 +198,12 @@ class CoreEmitter {
 
   void emit(const std::vector<Turn>& turns) {
     preamble();
-    // One turn of look-ahead: the cube computes the next tile's scores while
-    // the vector side turns the current ones into probabilities.
-    for (std::size_t i = 0; i <= turns.size(); ++i) {
+    // The cube computes the next tiles' scores while the vector side turns
+    // the current ones into probabilities.
+    const std::size_t ahead = kLookAhead;
+    for (std::size_t i = 0; i < turns.size() + ahead; ++i) {
       if (i < turns.size()) scores(turns[i]);
-      if (i >= 1) context(turns[i - 1]);
+      if (i >= ahead) context(turns[i - ahead]);
     }
     postamble();
   }
@@ -211,14 +218,17 @@ class CoreEmitter {
   // Where tile kinds arrive on the vector side from.
   Pipe arrival() const { return l_.split ? Pipe::mte2 : Pipe::fixpipe; }
   std::uint32_t u32(Bytes b) const { return static_cast<std::uint32_t>(b); }
-  std::uint64_t ws_slot(Bytes at, Bytes slot, std::uint64_t turn) const { return ws_ + at + (turn % kWorkspaceSlots) * slot; }
+  std::uint64_t ws_slot(Bytes at, Bytes slot, std::uint64_t turn, int slots = kWorkspaceSlots) const {
+    return ws_ + at + (turn % static_cast<std::uint64_t>(slots)) * slot;
+  }
 
   void preamble() {
     auto& a = aic_;
     for (int s = 0; s < 2; ++s) {
-      for (std::uint8_t id : {kQueryEvent, kKvEvent, kProbsL1Event}) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, id, tag_));
+      for (std::uint8_t id : {kQueryEvent, kProbsL1Event}) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, id, tag_));
       a.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::mte1, kL0FreeEvent, tag_));
     }
+    for (int s = 0; s < kKvSlots; ++s) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
     for (int s = 0; s < t_.score_l0c_slots; ++s) a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
     a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
     for (int w = 0; w < l_.workers; ++w) {
@@ -227,13 +237,13 @@ class CoreEmitter {
         v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
         v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
         if (l_.split) {
-          v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
           v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossContext, tag_));
           a.push_back(cross(Opcode::cross_set, Pipe::mte2, partner(w), kCrossProbs, tag_));
         } else {
           v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
         }
       }
+      for (int s = 0; s < kScoreWsSlots && l_.split; ++s) v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
       for (int s = 0; s < t_.context_ub_slots; ++s) v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kContextEvent, tag_));
       v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
     }
@@ -242,9 +252,10 @@ class CoreEmitter {
   void postamble() {
     auto& a = aic_;
     for (int s = 0; s < 2; ++s) {
-      for (std::uint8_t id : {kQueryEvent, kKvEvent, kProbsL1Event}) a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, id, tag_));
+      for (std::uint8_t id : {kQueryEvent, kProbsL1Event}) a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, id, tag_));
       a.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::mte1, kL0FreeEvent, tag_));
     }
+    for (int s = 0; s < kKvSlots; ++s) a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
     for (int s = 0; s < t_.score_l0c_slots; ++s) a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
     a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
     for (int w = 0; w < l_.workers; ++w) {
@@ -253,13 +264,13 @@ class CoreEmitter {
         v.push_back(flag(Opcode::wait_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
         v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
         if (l_.split) {
-          a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
           a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossContext, tag_));
           v.push_back(cross(Opcode::cross_wait, Pipe::mte3, 0, kCrossProbs, tag_));
         } else {
           v.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
         }
       }
+      for (int s = 0; s < kScoreWsSlots && l_.split; ++s) a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
       for (int s = 0; s < t_.context_ub_slots; ++s) v.push_back(flag(Opcode::wait_flag, Pipe::vector, arrival(), kContextEvent, tag_));
       v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
     }
@@ -271,7 +282,7 @@ class CoreEmitter {
     auto& a = aic_;
     const std::uint64_t slot = turn.index % 2;
     const Bytes q_l1 = l_.q_at + (turn.unit_index % 2) * l_.q_slot;
-    const Bytes kv_l1 = l_.kv_at + slot * l_.kv_slot;
+    const Bytes kv_l1 = l_.kv_at + (turn.index % kKvSlots) * l_.kv_slot;
     const std::uint64_t q_gm = p_.score.a_address + turn.group * p_.score.a_batch_stride +
                                bytes_of(turn.block * t_.bm * l_.head_dim, l_.q_bytes);
     const std::uint64_t k_gm = p_.score.b_address +
@@ -312,6 +323,8 @@ class CoreEmitter {
     a.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::fixpipe, kScoreEvent, tag_));
 
     a.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::fixpipe, kScoreEvent, tag_));
+    // Each worker's rows are written as soon as its slot is free, so it can
+    // start on them while the other's are still on the way.
     for (int w = 0; w < l_.workers; ++w) {
       const std::uint32_t rows = rows_of(turn, w);
       if (rows == 0) continue;
@@ -321,7 +334,7 @@ class CoreEmitter {
       if (l_.split) {
         a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
         a.push_back(from_l0c(false, l0c,
-                             ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + bytes_of(row0 * turn.keys, l_.score_bytes), 0,
+                             ws_slot(l_.ws_score_at, l_.ws_score, turn.index, kScoreWsSlots) + bytes_of(row0 * turn.keys, l_.score_bytes), 0,
                              bytes, l_.score_dtype, tag_));
         a.push_back(cross(Opcode::cross_set, Pipe::fixpipe, partner(w), kCrossScore, tag_));
       } else {
@@ -349,7 +362,7 @@ class CoreEmitter {
       v.push_back(cross(Opcode::cross_wait, Pipe::mte2, 0, kCrossScore, tag_));
       v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kScoreEvent, tag_));
       v.push_back(gm_transfer(Opcode::load,
-                              ws_slot(l_.ws_score_at, l_.ws_score, turn.index) + bytes_of(row0 * turn.keys, l_.score_bytes),
+                              ws_slot(l_.ws_score_at, l_.ws_score, turn.index, kScoreWsSlots) + bytes_of(row0 * turn.keys, l_.score_bytes),
                               bytes_of(e, l_.score_bytes), Buffer::ub, s_ub, l_.score_dtype, tag_));
       v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
       v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, kScoreEvent, tag_));
@@ -391,7 +404,7 @@ class CoreEmitter {
     auto& a = aic_;
     const std::uint64_t slot = turn.index % 2;
     const Bytes p_l1 = l_.p_at + slot * l_.p_slot;
-    const Bytes kv_l1 = l_.kv_at + slot * l_.kv_slot;
+    const Bytes kv_l1 = l_.kv_at + (turn.index % kKvSlots) * l_.kv_slot;
     for (int w = 0; w < l_.workers; ++w) {
       if (rows_of(turn, w) == 0) continue;
       if (l_.split) {
