@@ -33,7 +33,7 @@ struct PlacementPolicy {
 
 // How far the mapper fuses ops into one job (mapper/attention/,
 // mapper/fusion/). The defaults are the faster choice on the shipped
-// machines (README, "Mapper options").
+// machines (README, under `--mapper`).
 enum class AttentionLowering { unfused, fused, automatic };
 
 struct FusionOptions {
