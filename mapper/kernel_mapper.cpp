@@ -6,6 +6,8 @@
 
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
+#include "mapper/fusion/fused_jobs.h"
+#include "mapper/fusion/workspace.h"
 #include "mapper/kv_prefetch.h"
 #include "mapper/vector/vector_lowering.h"
 #include "mapper/vector/vector_passes.h"
@@ -109,19 +111,49 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
                               const MapperOptions& options, const std::function<void(Job&)>& on_job,
                               const std::function<bool(const workloads::Op&)>& include) {
-  const Placement placement = place_tensors(graph, machine, options.placement);
+  const FusionPlan fusions = plan_fusions(graph, options.fusion, machine);
+  // The workspace only when a fused job runs, so an all-unfused mapping
+  // places every tensor exactly where it did before fusion existed.
+  const bool fused = !fusions.attention.empty() || !fusions.swiglu.empty();
+  const Placement placement =
+      place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0);
   auto runs_as_job = [&](workloads::OpId id) {
     const auto& op = graph.op(id);
-    if (costs_nothing(op.kind)) return false;
+    if (costs_nothing(op.kind) || fusions.absorbed.count(id)) return false;
+    if (fusions.attention.count(id) || fusions.swiglu.count(id)) return true;
     // An expert no token was routed to runs nothing.
     if (workloads::is_matmul_like(op.kind)) return op.matmul && op.matmul->macs() > 0;
     return !op.outputs.empty() && graph.tensor(op.outputs.front()).elements() > 0;
   };
   const auto kv_copies = schedule_kv_prefetch(graph, placement, runs_as_job);
+  // A job also carries its share of the next layer's KV prefetch.
+  auto finish = [&](workloads::OpId id, Job& job) {
+    if (auto copies = kv_copies.find(id); copies != kv_copies.end()) {
+      Bytes copied = 0;
+      for (const KvCopy& copy : copies->second) {
+        emit_vector(kv_copy_problem(copy), machine, 0, job.program);
+        copied += copy.bytes;
+      }
+      if (machine.ddr_Bps > 0) {
+        job.estimated_seconds = std::max(job.estimated_seconds, static_cast<double>(copied) / machine.ddr_Bps);
+      }
+    }
+    on_job(job);
+  };
   for (auto id : graph.topological_order()) {
     const auto& op = graph.op(id);
     if (!runs_as_job(id)) continue;
     if (include && !include(op)) continue;
+    if (auto chain = fusions.attention.find(id); chain != fusions.attention.end()) {
+      Job job = fused_attention_job(graph, chain->second, placement, machine);
+      finish(id, job);
+      continue;
+    }
+    if (auto chain = fusions.swiglu.find(id); chain != fusions.swiglu.end()) {
+      Job job = fused_swiglu_job(graph, chain->second, placement, machine, cache);
+      finish(id, job);
+      continue;
+    }
     Job job;
     job.name = op.name;
     job.op = id;
@@ -152,17 +184,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
       emit_vector(v, machine, 0, job.program);
       job.estimated_seconds = estimate_vector_seconds(v, machine);
     }
-    if (auto copies = kv_copies.find(id); copies != kv_copies.end()) {
-      Bytes copied = 0;
-      for (const KvCopy& copy : copies->second) {
-        emit_vector(kv_copy_problem(copy), machine, 0, job.program);
-        copied += copy.bytes;
-      }
-      if (machine.ddr_Bps > 0) {
-        job.estimated_seconds = std::max(job.estimated_seconds, static_cast<double>(copied) / machine.ddr_Bps);
-      }
-    }
-    on_job(job);
+    finish(id, job);
   }
   return placement;
 }

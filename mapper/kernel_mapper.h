@@ -24,6 +24,13 @@ struct Job {
   arch::Program program;
   double estimated_seconds = 0;  // from the cost model, for comparison with simulation
   std::string tiling;            // human-readable tiling, empty for non-GEMM jobs
+  // A fused job (mapper/fusion/): its kind name, every graph op whose work
+  // it does, and the bytes of their intermediates it keeps out of the
+  // tensors (each written once and read once when unfused). Empty/zero for
+  // a single op's job, whose kind is its op's.
+  std::string kind;
+  std::vector<workloads::OpId> covers;
+  Bytes kept_on_chip = 0;
 };
 
 // Tiling choices are cached by the GEMM's signature, so 80 identical layers

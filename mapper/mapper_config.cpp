@@ -12,6 +12,9 @@
 //     budget: 5000               # cost-model evaluations per GEMM signature
 //     seed: 1
 //     confirm_top: 0             # simulate the N best candidates and keep the fastest
+//   attention: auto              # fused (one FlashAttention-style job per layer) | unfused
+//                                # | auto (fused where a layer's scores exceed L2)
+//   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off
 //
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
@@ -54,7 +57,7 @@ TierRule parse_rule(const ConfigNode& n, TierRule rule) {
 MapperOptions load_mapper_options(const std::string& path) {
   const ConfigNode root = ConfigNode::load_file(path);
   root.expect_map();
-  root.expect_keys({"placement", "search"});
+  root.expect_keys({"placement", "search", "attention", "epilogue_fusion"});
   MapperOptions o;
   o.source = path;
   if (auto p = root.find("placement")) {
@@ -89,6 +92,13 @@ MapperOptions load_mapper_options(const std::string& path) {
     if (auto n = s->find("seed")) o.search.seed = n->as_count();
     if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
   }
+  if (auto n = root.find("attention")) {
+    const std::string a = n->as_choice({"fused", "unfused", "auto"});
+    o.fusion.attention = a == "fused"     ? AttentionLowering::fused
+                         : a == "unfused" ? AttentionLowering::unfused
+                                          : AttentionLowering::automatic;
+  }
+  if (auto n = root.find("epilogue_fusion")) o.fusion.epilogues = n->as_choice({"on", "off"}) == "on";
   return o;
 }
 

@@ -39,13 +39,33 @@ struct PlacementPolicy {
   std::string expert_profile_source;                                   // the trace file, "" for none
 };
 
+// How far the mapper fuses ops into one job (mapper/attention/,
+// mapper/fusion/). The defaults are the faster choice on the shipped
+// machines (README, under `--mapper`).
+enum class AttentionLowering { unfused, fused, automatic };
+
+struct FusionOptions {
+  // fused: a layer's score -> softmax -> context chain is one
+  // FlashAttention-style job; unfused: three jobs through GM; automatic:
+  // fused where one layer's scores do not fit in L2, so that unfused they
+  // would round-trip through DRAM (long prefill), unfused otherwise (short
+  // prefill and decode, where L2 absorbs the round trip and the fused job's
+  // per-tile hand-offs cost more than they save).
+  AttentionLowering attention = AttentionLowering::automatic;
+  // on: SwiGLU runs on the vector cores as the gate and up projection tiles
+  // leave the cube, in the projections' job. Off by default: not faster on
+  // the shipped machines at every shape (README).
+  bool epilogues = false;
+};
+
 struct MapperOptions {
   PlacementPolicy placement;
   SearchOptions search;
+  FusionOptions fusion;
   std::string source;  // the file the options came from, "" for defaults
 };
 
-// Reads a mapper config file (keys: placement, search).
+// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion).
 MapperOptions load_mapper_options(const std::string& path);
 
 }  // namespace npusim::mapper

@@ -170,7 +170,8 @@ std::vector<bool> hot_experts(const workloads::Graph& graph, const PlacementPoli
   return out;
 }
 
-Placement place_tensors(const workloads::Graph& graph, const MachineView& machine, const PlacementPolicy& policy) {
+Placement place_tensors(const workloads::Graph& graph, const MachineView& machine, const PlacementPolicy& policy,
+                        Bytes workspace_bytes) {
   Placement placement;
   placement.tensors.resize(graph.num_tensors());
   std::map<arch::Tier, TierState> tiers;
@@ -259,6 +260,18 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
   for (auto& [tier, state] : tiers) {
     arenas.emplace(tier, ArenaAllocator(arch::tier_base(tier) + state.used, state.capacity - std::min(state.capacity, state.used)));
   }
+  const TierRule& act = policy.activations;
+  if (workspace_bytes > 0) {
+    // Held for the whole run, in the activations' tier like the tiles it stages.
+    std::optional<std::uint64_t> at = arenas.at(act.tier).allocate(workspace_bytes);
+    if (!at && act.has_spill) at = arenas.at(act.spill).allocate(workspace_bytes);
+    if (!at) {
+      throw InputError(fmt::format("the fusion workspace ({} B) does not fit in tier {} or its spill tier",
+                                   workspace_bytes, arch::tier_name(act.tier)));
+    }
+    placement.workspace_address = *at;
+    placement.workspace_bytes = workspace_bytes;
+  }
   const auto order = graph.topological_order();
   std::vector<std::size_t> last_use(graph.num_tensors(), 0);
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -266,7 +279,6 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     for (auto id : graph.op(order[i]).outputs) last_use[id] = std::max(last_use[id], i);
   }
   std::vector<bool> allocated(graph.num_tensors(), false);
-  const TierRule& act = policy.activations;
   auto allocate = [&](workloads::TensorId id) {
     const auto& t = graph.tensor(id);
     if (t.role != TensorRole::activation || allocated[id]) return;

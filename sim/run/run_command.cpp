@@ -273,15 +273,21 @@ int command_run(const RunOptions& o) {
       const auto& op = graph.op(job.op);
       if (sampled) sampled->record_job(op.layer, timing.end - timing.start);
       stats::OpResult res;
-      res.name = op.name;
-      res.kind = workloads::op_kind_name(op.kind);
+      res.name = job.name;
+      res.kind = job.kind.empty() ? workloads::op_kind_name(op.kind) : job.kind;
       res.layer = op.layer;
-      res.flops = static_cast<double>(op.flops);
-      res.bytes = static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+      // A fused job does the work of every op it covers, less the traffic of
+      // the intermediates it keeps on chip.
+      for (auto covered : job.covers.empty() ? std::vector<workloads::OpId>{job.op} : job.covers) {
+        const auto& c = graph.op(covered);
+        res.flops += static_cast<double>(c.flops);
+        res.bytes += static_cast<double>(c.bytes_read.total() + c.bytes_written.total());
+      }
+      res.bytes -= static_cast<double>(job.kept_on_chip);
       res.seconds = ticks_to_seconds(timing.end - timing.start);
       r.flops += res.flops;
       r.ops.push_back(std::move(res));
-      if (trace) trace->slice(op_track, op.name.c_str(), timing.start, timing.end);
+      if (trace) trace->slice(op_track, job.name.c_str(), timing.start, timing.end);
       progress.update(step, workload.graphs.size(), ++j, ops, op.layer);  // ops bounds the job count
     }, include);
     if (sampled) sampled->end_step();

@@ -1,0 +1,628 @@
+#include "mapper/attention/fused_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "mapper/flags.h"
+#include "mapper/fusion/cube_tile.h"
+#include "mapper/fusion/workspace.h"
+
+namespace npusim::mapper {
+namespace {
+
+using arch::Buffer;
+using arch::Instruction;
+using arch::Opcode;
+using arch::Pipe;
+using arch::VectorOpKind;
+
+// Local events. On the cube side mte2 <-> mte1 per L1 resource (a "ready"
+// one way, a "free" token the other way), cube <-> fixpipe per L0C tile kind.
+constexpr std::uint8_t kQueryEvent = 0, kKvEvent = 1, kProbsL1Event = 2;
+constexpr std::uint8_t kScoreEvent = 0, kContextEvent = 1;
+// On the vector side: the tile kinds arriving (from mte2 on split cores,
+// from fixpipe on coupled ones), the probability and output tiles leaving
+// by mte3, and (coupled) the probability workspace between mte3 and mte2.
+constexpr std::uint8_t kProbsUbEvent = 0, kOutputEvent = 1, kProbsGmEvent = 0;
+// Cross-core (FFTS) ids, the same in each direction: AIC -> AIV "ready" and
+// AIV -> AIC "slot free" for scores and context tiles; the other way round
+// for probability tiles.
+constexpr std::uint8_t kCrossScore = 0, kCrossProbs = 1, kCrossContext = 2;
+constexpr int kWorkspaceSlots = 2;
+// Score tiles the cube runs ahead of the vector side: two, so the FixPipe
+// has the next score tiles to write while the probabilities of the current
+// one make their round trip. K/V tiles in L1 and score slots in the
+// workspace each need one more than that.
+constexpr int kLookAhead = 2;
+constexpr int kKvSlots = kLookAhead + 1, kScoreWsSlots = kLookAhead + 1;
+
+double bytes_per(DType t) { return dtype_bits(t) / 8.0; }
+Bytes bytes_of(std::uint64_t elements, double per) {
+  return static_cast<Bytes>(std::ceil(static_cast<double>(elements) * per));
+}
+Bytes align32(Bytes b) { return round_up(b, 32); }
+
+Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
+  return flag_instruction(op, src, dst, id, tag);
+}
+Instruction cross(Opcode op, Pipe pipe, int partner, std::uint8_t id, std::uint32_t tag) {
+  Instruction in;
+  in.op = op;
+  in.pipe = pipe;
+  in.partner = partner;
+  in.event_id = id;
+  in.op_tag = tag;
+  return in;
+}
+Instruction gm_transfer(Opcode op, std::uint64_t address, Bytes bytes, Buffer on_chip, std::uint32_t offset,
+                        DType dtype, std::uint32_t tag) {
+  Instruction in;
+  in.op = op;
+  in.pipe = op == Opcode::load ? Pipe::mte2 : Pipe::mte3;
+  in.gm_address = address;
+  in.bytes = bytes;
+  in.src = op == Opcode::load ? Buffer::gm : on_chip;
+  in.dst = op == Opcode::load ? on_chip : Buffer::gm;
+  (op == Opcode::load ? in.dst_offset : in.src_offset) = offset;
+  in.dtype = dtype;
+  in.op_tag = tag;
+  return in;
+}
+// L0C accumulators out to GM (split) or UB (coupled) at `out` precision.
+Instruction from_l0c(bool to_ub, std::uint32_t l0c_offset, std::uint64_t gm_address, std::uint32_t ub_offset,
+                     Bytes bytes, DType out, std::uint32_t tag) {
+  Instruction in;
+  in.op = to_ub ? Opcode::move_l0c_ub : Opcode::fixpipe;
+  in.pipe = Pipe::fixpipe;
+  in.src = Buffer::l0c;
+  in.dst = to_ub ? Buffer::ub : Buffer::gm;
+  in.src_offset = l0c_offset;
+  in.dst_offset = to_ub ? ub_offset : 0;
+  in.gm_address = to_ub ? 0 : gm_address;
+  in.bytes = bytes;
+  in.dtype = DType::fp32;
+  in.out_dtype = out;
+  in.op_tag = tag;
+  return in;
+}
+Instruction vec(VectorOpKind kind, std::uint64_t elements, std::uint32_t src, std::uint32_t dst, DType dtype,
+                DType out, std::uint32_t tag) {
+  Instruction in;
+  in.op = Opcode::vector_op;
+  in.pipe = Pipe::vector;
+  in.vector_kind = kind;
+  in.elements = elements;
+  in.dtype = dtype;
+  in.out_dtype = out;
+  in.src = Buffer::ub;
+  in.dst = Buffer::ub;
+  in.src_offset = src;
+  in.dst_offset = dst;
+  in.op_tag = tag;
+  return in;
+}
+
+// Every size and offset of one tiling on one machine.
+struct Layout {
+  std::uint64_t groups, rows, head_dim, keys, value_dim;
+  double q_bytes, k_bytes, v_bytes, out_bytes;
+  // Scores leave L0C in the operands' precision (FixPipe converts), as the
+  // unfused score GEMM writes them; the running output stays fp32.
+  DType score_dtype;
+  double score_bytes;
+  int workers;                     // vector workers per cube core
+  std::uint32_t worker_rows;       // rows each worker takes of a full block
+  bool split;
+  // L1
+  Bytes q_slot, k_part, kv_slot, p_slot, q_at, kv_at, p_at;
+  // L0C
+  Bytes score_l0c, context_l0c, context_l0c_at;
+  // UB of one worker
+  Bytes ub_score, ub_probs, ub_context, ub_acc, ub_stats;
+  Bytes ub_score_at, ub_probs_at, ub_context_at, ub_acc_at, ub_stats_at, ub_total;
+  // GM workspace of one core
+  Bytes ws_score, ws_probs, ws_context, ws_score_at, ws_probs_at, ws_context_at, ws_total;
+};
+
+Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  Layout l{};
+  l.groups = p.score.batch;
+  l.rows = p.score.m;
+  l.head_dim = p.score.k;
+  l.keys = p.score.n;
+  l.value_dim = p.context.n;
+  l.q_bytes = bytes_per(p.score.a_dtype);
+  l.k_bytes = stored_b_bytes_per_element(p.score);
+  l.v_bytes = stored_b_bytes_per_element(p.context);
+  l.out_bytes = bytes_per(p.context.c_dtype);
+  l.score_dtype = p.score.a_dtype;
+  l.score_bytes = bytes_per(l.score_dtype);
+  l.split = m.split_cores;
+  l.workers = m.split_cores ? std::max(1, m.vector_cores / std::max(1, m.cube_cores)) : 1;
+  l.worker_rows = static_cast<std::uint32_t>(ceil_div(t.bm, static_cast<std::uint64_t>(l.workers)));
+
+  l.q_slot = align32(bytes_of(std::uint64_t{t.bm} * l.head_dim, l.q_bytes));
+  l.k_part = align32(bytes_of(std::uint64_t{t.bn} * l.head_dim, l.k_bytes));
+  l.kv_slot = l.k_part + align32(bytes_of(std::uint64_t{t.bn} * l.value_dim, l.v_bytes));
+  l.p_slot = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
+  l.q_at = 0;
+  l.kv_at = 2 * l.q_slot;
+  l.p_at = l.kv_at + kKvSlots * l.kv_slot;
+
+  l.score_l0c = cube_tile_l0c_bytes(t.bm, t.bn);
+  l.context_l0c = cube_tile_l0c_bytes(t.bm, static_cast<std::uint32_t>(l.value_dim));
+  l.context_l0c_at = static_cast<Bytes>(t.score_l0c_slots) * l.score_l0c;
+
+  const std::uint64_t r = l.worker_rows;
+  l.ub_score = align32(bytes_of(r * t.bn, l.score_bytes));
+  l.ub_probs = align32(bytes_of(r * t.bn, l.q_bytes));
+  l.ub_context = align32(r * l.value_dim * 4);
+  l.ub_acc = l.ub_context;
+  l.ub_stats = align32(4 * r * 4);  // running max, running sum, rescale factor, scratch
+  l.ub_score_at = 0;
+  l.ub_probs_at = l.ub_score_at + 2 * l.ub_score;
+  l.ub_context_at = l.ub_probs_at + 2 * l.ub_probs;
+  l.ub_acc_at = l.ub_context_at + static_cast<Bytes>(t.context_ub_slots) * l.ub_context;
+  l.ub_stats_at = l.ub_acc_at + l.ub_acc;
+  l.ub_total = l.ub_stats_at + l.ub_stats;
+
+  l.ws_score = l.split ? align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.score_bytes)) : 0;
+  l.ws_probs = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
+  l.ws_context = l.split ? align32(std::uint64_t{t.bm} * l.value_dim * 4) : 0;
+  l.ws_score_at = 0;
+  l.ws_probs_at = kScoreWsSlots * l.ws_score;
+  l.ws_context_at = l.ws_probs_at + kWorkspaceSlots * l.ws_probs;
+  l.ws_total = l.ws_context_at + kWorkspaceSlots * l.ws_context;
+  return l;
+}
+
+// One step of a core's schedule: KV tile `tile` of unit (group, row block).
+struct Turn {
+  std::uint64_t group, block, tile;
+  std::uint32_t rows, keys;
+  bool first, last;
+  std::uint64_t index;      // turns of this core so far
+  std::uint64_t unit_index; // units of this core so far
+};
+
+class CoreEmitter {
+ public:
+  CoreEmitter(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m, const Layout& l,
+              std::uint64_t workspace, std::uint32_t tag, std::vector<Instruction>& aic,
+              std::vector<std::vector<Instruction>*> workers)
+      : p_(p), t_(t), m_(m), l_(l), ws_(workspace), tag_(tag), aic_(aic), workers_(std::move(workers)) {}
+
+  void emit(const std::vector<Turn>& turns) {
+    preamble();
+    // The cube computes the next tiles' scores while the vector side turns
+    // the current ones into probabilities.
+    const std::size_t ahead = kLookAhead;
+    for (std::size_t i = 0; i < turns.size() + ahead; ++i) {
+      if (i < turns.size()) scores(turns[i]);
+      if (i >= ahead) context(turns[i - ahead]);
+    }
+    postamble();
+  }
+
+ private:
+  std::uint32_t rows_of(const Turn& turn, int w) const {
+    const std::uint64_t begin = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
+    return begin >= turn.rows ? 0 : static_cast<std::uint32_t>(std::min<std::uint64_t>(l_.worker_rows, turn.rows - begin));
+  }
+  std::vector<Instruction>& worker(int w) { return l_.split ? *workers_.at(static_cast<std::size_t>(w)) : aic_; }
+  int partner(int w) const { return 1 + w; }
+  // Where tile kinds arrive on the vector side from.
+  Pipe arrival() const { return l_.split ? Pipe::mte2 : Pipe::fixpipe; }
+  std::uint32_t u32(Bytes b) const { return static_cast<std::uint32_t>(b); }
+  std::uint64_t ws_slot(Bytes at, Bytes slot, std::uint64_t turn, int slots = kWorkspaceSlots) const {
+    return ws_ + at + (turn % static_cast<std::uint64_t>(slots)) * slot;
+  }
+
+  void preamble() {
+    auto& a = aic_;
+    for (int s = 0; s < 2; ++s) {
+      for (std::uint8_t id : {kQueryEvent, kProbsL1Event}) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, id, tag_));
+      a.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::mte1, kL0FreeEvent, tag_));
+    }
+    for (int s = 0; s < kKvSlots; ++s) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
+    for (int s = 0; s < t_.score_l0c_slots; ++s) a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
+    a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
+    for (int w = 0; w < l_.workers; ++w) {
+      auto& v = worker(w);
+      for (int s = 0; s < kWorkspaceSlots; ++s) {
+        v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
+        v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
+        if (l_.split) {
+          v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossContext, tag_));
+          a.push_back(cross(Opcode::cross_set, Pipe::mte2, partner(w), kCrossProbs, tag_));
+        } else {
+          v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
+        }
+      }
+      for (int s = 0; s < kScoreWsSlots && l_.split; ++s) v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
+      for (int s = 0; s < t_.context_ub_slots; ++s) v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kContextEvent, tag_));
+      v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
+    }
+  }
+
+  void postamble() {
+    auto& a = aic_;
+    for (int s = 0; s < 2; ++s) {
+      for (std::uint8_t id : {kQueryEvent, kProbsL1Event}) a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, id, tag_));
+      a.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::mte1, kL0FreeEvent, tag_));
+    }
+    for (int s = 0; s < kKvSlots; ++s) a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
+    for (int s = 0; s < t_.score_l0c_slots; ++s) a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
+    a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
+    for (int w = 0; w < l_.workers; ++w) {
+      auto& v = worker(w);
+      for (int s = 0; s < kWorkspaceSlots; ++s) {
+        v.push_back(flag(Opcode::wait_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
+        v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
+        if (l_.split) {
+          a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossContext, tag_));
+          v.push_back(cross(Opcode::cross_wait, Pipe::mte3, 0, kCrossProbs, tag_));
+        } else {
+          v.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
+        }
+      }
+      for (int s = 0; s < kScoreWsSlots && l_.split; ++s) a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
+      for (int s = 0; s < t_.context_ub_slots; ++s) v.push_back(flag(Opcode::wait_flag, Pipe::vector, arrival(), kContextEvent, tag_));
+      v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
+    }
+  }
+
+  // Q K^T of one KV tile into L0C and out to the vector side, which turns
+  // it into probabilities in the workspace.
+  void scores(const Turn& turn) {
+    auto& a = aic_;
+    const std::uint64_t slot = turn.index % 2;
+    const Bytes q_l1 = l_.q_at + (turn.unit_index % 2) * l_.q_slot;
+    const Bytes kv_l1 = l_.kv_at + (turn.index % kKvSlots) * l_.kv_slot;
+    const std::uint64_t q_gm = p_.score.a_address + turn.group * p_.score.a_batch_stride +
+                               bytes_of(turn.block * t_.bm * l_.head_dim, l_.q_bytes);
+    const std::uint64_t k_gm = p_.score.b_address +
+                               (turn.group / std::max<std::uint64_t>(1, p_.score.b_shared_by)) * p_.score.b_batch_stride +
+                               bytes_of(turn.tile * t_.bn * l_.head_dim, l_.k_bytes);
+    const std::uint64_t v_gm = p_.context.b_address +
+                               (turn.group / std::max<std::uint64_t>(1, p_.context.b_shared_by)) * p_.context.b_batch_stride +
+                               bytes_of(turn.tile * t_.bn * l_.value_dim, l_.v_bytes);
+    if (turn.first) {
+      a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, kQueryEvent, tag_));
+      a.push_back(gm_transfer(Opcode::load, q_gm, bytes_of(std::uint64_t{turn.rows} * l_.head_dim, l_.q_bytes), Buffer::l1,
+                              u32(q_l1), p_.score.a_dtype, tag_));
+      a.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, kQueryEvent, tag_));
+    }
+    a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
+    a.push_back(gm_transfer(Opcode::load, k_gm, bytes_of(std::uint64_t{turn.keys} * l_.head_dim, l_.k_bytes), Buffer::l1,
+                            u32(kv_l1), p_.score.b_dtype, tag_));
+    a.push_back(gm_transfer(Opcode::load, v_gm, bytes_of(std::uint64_t{turn.keys} * l_.value_dim, l_.v_bytes), Buffer::l1,
+                            u32(kv_l1 + l_.k_part), p_.context.b_dtype, tag_));
+    a.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, kKvEvent, tag_));
+
+    if (turn.first) a.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte1, kQueryEvent, tag_));
+    a.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte1, kKvEvent, tag_));
+    const Bytes s_l0c = (score_turn_++ % static_cast<std::uint64_t>(t_.score_l0c_slots)) * l_.score_l0c;
+    a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
+    CubeTile qk;
+    qk.m = turn.rows;
+    qk.k = static_cast<std::uint32_t>(l_.head_dim);
+    qk.n = turn.keys;
+    qk.a_dtype = p_.score.a_dtype;
+    qk.b_dtype = p_.score.b_dtype;
+    qk.b_l1_bytes = l_.k_bytes;
+    qk.a_l1 = u32(q_l1);
+    qk.b_l1 = u32(kv_l1);
+    qk.l0c = u32(s_l0c);
+    emit_cube_tile(qk, m_, l0_turn_, tag_, a);
+    if (turn.last) a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, kQueryEvent, tag_));
+    a.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::fixpipe, kScoreEvent, tag_));
+
+    a.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::fixpipe, kScoreEvent, tag_));
+    // Each worker's rows are written as soon as its slot is free, so it can
+    // start on them while the other's are still on the way.
+    for (int w = 0; w < l_.workers; ++w) {
+      const std::uint32_t rows = rows_of(turn, w);
+      if (rows == 0) continue;
+      const Bytes row0 = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
+      const Bytes bytes = bytes_of(std::uint64_t{rows} * turn.keys, l_.score_bytes);
+      const auto l0c = u32(s_l0c + row0 * turn.keys * 4);
+      if (l_.split) {
+        a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossScore, tag_));
+        a.push_back(from_l0c(false, l0c,
+                             ws_slot(l_.ws_score_at, l_.ws_score, turn.index, kScoreWsSlots) + bytes_of(row0 * turn.keys, l_.score_bytes), 0,
+                             bytes, l_.score_dtype, tag_));
+        a.push_back(cross(Opcode::cross_set, Pipe::fixpipe, partner(w), kCrossScore, tag_));
+      } else {
+        a.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::fixpipe, kScoreEvent, tag_));
+        a.push_back(from_l0c(true, l0c, 0, u32(l_.ub_score_at + slot * l_.ub_score), bytes, l_.score_dtype, tag_));
+        a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::vector, kScoreEvent, tag_));
+      }
+    }
+    a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kScoreEvent, tag_));
+    for (int w = 0; w < l_.workers; ++w) softmax(turn, w);
+  }
+
+  // The online softmax of one worker's rows of a score tile.
+  void softmax(const Turn& turn, int w) {
+    const std::uint32_t rows = rows_of(turn, w);
+    if (rows == 0) return;
+    auto& v = worker(w);
+    const std::uint64_t slot = turn.index % 2;
+    const Bytes row0 = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
+    const std::uint64_t e = std::uint64_t{rows} * turn.keys;
+    const auto s_ub = u32(l_.ub_score_at + slot * l_.ub_score);
+    const auto p_ub = u32(l_.ub_probs_at + slot * l_.ub_probs);
+    const auto stats = u32(l_.ub_stats_at);
+    if (l_.split) {
+      v.push_back(cross(Opcode::cross_wait, Pipe::mte2, 0, kCrossScore, tag_));
+      v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kScoreEvent, tag_));
+      v.push_back(gm_transfer(Opcode::load,
+                              ws_slot(l_.ws_score_at, l_.ws_score, turn.index, kScoreWsSlots) + bytes_of(row0 * turn.keys, l_.score_bytes),
+                              bytes_of(e, l_.score_bytes), Buffer::ub, s_ub, l_.score_dtype, tag_));
+      v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossScore, tag_));
+      v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, kScoreEvent, tag_));
+    }
+    v.push_back(flag(Opcode::wait_flag, arrival(), Pipe::vector, kScoreEvent, tag_));
+    const DType sd = l_.score_dtype, f32 = DType::fp32;
+    v.push_back(vec(VectorOpKind::reduce_max, e, s_ub, s_ub, sd, sd, tag_));               // tile row max
+    v.push_back(vec(VectorOpKind::reduce_max, 2ULL * rows, stats, stats, f32, f32, tag_));  // with the running max
+    v.push_back(vec(VectorOpKind::add, rows, stats, stats, f32, f32, tag_));                // old - new max
+    v.push_back(vec(VectorOpKind::exp, rows, stats, stats, f32, f32, tag_));                // rescale factor
+    v.push_back(vec(VectorOpKind::add, e, s_ub, s_ub, sd, sd, tag_));                       // scores - row max
+    v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
+    v.push_back(vec(VectorOpKind::exp, e, s_ub, p_ub, sd, sd, tag_));                       // P, unnormalised
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kScoreEvent, tag_));
+    v.push_back(vec(VectorOpKind::reduce_sum, e, p_ub, p_ub, sd, sd, tag_));
+    v.push_back(vec(VectorOpKind::mul, rows, stats, stats, f32, f32, tag_));                // running sum x rescale
+    v.push_back(vec(VectorOpKind::add, rows, stats, stats, f32, f32, tag_));                // + tile sum
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kProbsUbEvent, tag_));
+
+    const Bytes p_bytes = bytes_of(e, l_.q_bytes);
+    const std::uint64_t p_gm = ws_slot(l_.ws_probs_at, l_.ws_probs, turn.index) + bytes_of(row0 * turn.keys, l_.q_bytes);
+    v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kProbsUbEvent, tag_));
+    if (l_.split) {
+      v.push_back(cross(Opcode::cross_wait, Pipe::mte3, 0, kCrossProbs, tag_));
+    } else {
+      v.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
+    }
+    v.push_back(gm_transfer(Opcode::store, p_gm, p_bytes, Buffer::ub, p_ub, p_.score.a_dtype, tag_));
+    if (l_.split) {
+      v.push_back(cross(Opcode::cross_set, Pipe::mte3, 0, kCrossProbs, tag_));
+    } else {
+      v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::mte2, kProbsGmEvent, tag_));
+    }
+    v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kProbsUbEvent, tag_));
+  }
+
+  // P V of one KV tile on the cube, added into the running output.
+  void context(const Turn& turn) {
+    auto& a = aic_;
+    const std::uint64_t slot = turn.index % 2;
+    const Bytes p_l1 = l_.p_at + slot * l_.p_slot;
+    const Bytes kv_l1 = l_.kv_at + (turn.index % kKvSlots) * l_.kv_slot;
+    for (int w = 0; w < l_.workers; ++w) {
+      if (rows_of(turn, w) == 0) continue;
+      if (l_.split) {
+        a.push_back(cross(Opcode::cross_wait, Pipe::mte2, partner(w), kCrossProbs, tag_));
+      } else {
+        a.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::mte2, kProbsGmEvent, tag_));
+      }
+    }
+    a.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, kProbsL1Event, tag_));
+    a.push_back(gm_transfer(Opcode::load, ws_slot(l_.ws_probs_at, l_.ws_probs, turn.index),
+                            bytes_of(std::uint64_t{turn.rows} * turn.keys, l_.q_bytes), Buffer::l1, u32(p_l1),
+                            p_.score.a_dtype, tag_));
+    for (int w = 0; w < l_.workers; ++w) {
+      if (rows_of(turn, w) == 0) continue;
+      if (l_.split) {
+        a.push_back(cross(Opcode::cross_set, Pipe::mte2, partner(w), kCrossProbs, tag_));
+      } else {
+        a.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte3, kProbsGmEvent, tag_));
+      }
+    }
+    a.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, kProbsL1Event, tag_));
+
+    a.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte1, kProbsL1Event, tag_));
+    a.push_back(flag(Opcode::wait_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
+    CubeTile pv;
+    pv.m = turn.rows;
+    pv.k = turn.keys;
+    pv.n = static_cast<std::uint32_t>(l_.value_dim);
+    pv.a_dtype = p_.score.a_dtype;
+    pv.b_dtype = p_.context.b_dtype;
+    pv.b_l1_bytes = l_.v_bytes;
+    pv.a_l1 = u32(p_l1);
+    pv.b_l1 = u32(kv_l1 + l_.k_part);
+    pv.l0c = u32(l_.context_l0c_at);
+    emit_cube_tile(pv, m_, l0_turn_, tag_, a);
+    a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, kProbsL1Event, tag_));
+    a.push_back(flag(Opcode::set_flag, Pipe::mte1, Pipe::mte2, kKvEvent, tag_));
+    a.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::fixpipe, kContextEvent, tag_));
+
+    a.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::fixpipe, kContextEvent, tag_));
+    const std::uint64_t ub_slot = turn.index % static_cast<std::uint64_t>(t_.context_ub_slots);
+    for (int w = 0; w < l_.workers; ++w) {
+      const std::uint32_t rows = rows_of(turn, w);
+      if (rows == 0) continue;
+      const Bytes row0 = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
+      const Bytes bytes = std::uint64_t{rows} * l_.value_dim * 4;
+      const auto l0c = u32(l_.context_l0c_at + row0 * l_.value_dim * 4);
+      if (l_.split) {
+        a.push_back(cross(Opcode::cross_wait, Pipe::fixpipe, partner(w), kCrossContext, tag_));
+        a.push_back(from_l0c(false, l0c, ws_slot(l_.ws_context_at, l_.ws_context, turn.index) + row0 * l_.value_dim * 4,
+                             0, bytes, DType::fp32, tag_));
+        a.push_back(cross(Opcode::cross_set, Pipe::fixpipe, partner(w), kCrossContext, tag_));
+      } else {
+        a.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::fixpipe, kContextEvent, tag_));
+        a.push_back(from_l0c(true, l0c, 0, u32(l_.ub_context_at + ub_slot * l_.ub_context), bytes, DType::fp32, tag_));
+        a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::vector, kContextEvent, tag_));
+      }
+    }
+    a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kContextEvent, tag_));
+    for (int w = 0; w < l_.workers; ++w) accumulate(turn, w, ub_slot);
+  }
+
+  // The worker adds the P V tile into its running output; after the last
+  // KV tile it normalises and writes its rows of the layer's output.
+  void accumulate(const Turn& turn, int w, std::uint64_t ub_slot) {
+    const std::uint32_t rows = rows_of(turn, w);
+    if (rows == 0) return;
+    auto& v = worker(w);
+    const Bytes row0 = std::uint64_t{l_.worker_rows} * static_cast<std::uint64_t>(w);
+    const std::uint64_t e = std::uint64_t{rows} * l_.value_dim;
+    const auto in_ub = u32(l_.ub_context_at + ub_slot * l_.ub_context);
+    const auto acc = u32(l_.ub_acc_at);
+    if (l_.split) {
+      v.push_back(cross(Opcode::cross_wait, Pipe::mte2, 0, kCrossContext, tag_));
+      v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kContextEvent, tag_));
+      v.push_back(gm_transfer(Opcode::load, ws_slot(l_.ws_context_at, l_.ws_context, turn.index) + row0 * l_.value_dim * 4,
+                              e * 4, Buffer::ub, in_ub, DType::fp32, tag_));
+      v.push_back(cross(Opcode::cross_set, Pipe::mte2, 0, kCrossContext, tag_));
+      v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, kContextEvent, tag_));
+    }
+    v.push_back(flag(Opcode::wait_flag, arrival(), Pipe::vector, kContextEvent, tag_));
+    if (turn.first) {
+      v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
+      v.push_back(vec(VectorOpKind::copy, e, in_ub, acc, DType::fp32, DType::fp32, tag_));
+    } else {
+      v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, DType::fp32, tag_));  // rescale by the new max
+      v.push_back(vec(VectorOpKind::add, e, in_ub, acc, DType::fp32, DType::fp32, tag_));
+    }
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kContextEvent, tag_));
+    if (!turn.last) return;
+    v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, DType::fp32, tag_));  // divide by the running sum
+    v.push_back(vec(VectorOpKind::cast, e, acc, acc, DType::fp32, p_.context.c_dtype, tag_));
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
+    v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
+    const std::uint64_t out_gm = p_.context.c_address + turn.group * p_.context.c_batch_stride +
+                                 bytes_of((turn.block * t_.bm + row0) * l_.value_dim, l_.out_bytes);
+    v.push_back(gm_transfer(Opcode::store, out_gm, bytes_of(e, l_.out_bytes), Buffer::ub, acc, p_.context.c_dtype, tag_));
+    v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
+  }
+
+  const AttentionProblem& p_;
+  const AttentionTiling& t_;
+  const MachineView& m_;
+  const Layout& l_;
+  std::uint64_t ws_;
+  std::uint32_t tag_;
+  std::vector<Instruction>& aic_;
+  std::vector<std::vector<Instruction>*> workers_;
+  std::uint64_t l0_turn_ = 0;
+  std::uint64_t score_turn_ = 0;
+};
+
+}  // namespace
+
+std::string AttentionTiling::describe() const {
+  return fmt::format("fused attention bm={} bn={}{}{}", bm, bn, score_l0c_slots == 1 ? " score-l0c-single" : "",
+                     context_ub_slots == 1 ? " context-ub-single" : "");
+}
+
+AttentionFootprint attention_footprint(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  const Layout l = layout_of(p, t, m);
+  AttentionFootprint f;
+  f.l1 = l.p_at + 2 * l.p_slot;
+  // The cube tiles' chunks each take one of two half-buffer slots.
+  f.l0a = m.l0a;
+  f.l0b = m.l0b;
+  f.l0c = l.context_l0c_at + l.context_l0c;
+  f.ub = l.ub_total;
+  f.workspace = l.ws_total;
+  return f;
+}
+
+std::optional<std::string> attention_tiling_error(const AttentionProblem& p, const AttentionTiling& t,
+                                                  const MachineView& m) {
+  if (t.bm == 0 || t.bn == 0) return std::string("fused attention tile sizes must be positive");
+  if (!m.cube_shape.count(p.score.a_dtype)) return fmt::format("the cube has no {} mode", dtype_name(p.score.a_dtype));
+  const AttentionFootprint f = attention_footprint(p, t, m);
+  auto over = [&](const char* name, Bytes need, Bytes have) -> std::optional<std::string> {
+    if (need > have) return fmt::format("{}: {} needs {} B but holds {} B", t.describe(), name, need, have);
+    return std::nullopt;
+  };
+  if (auto e = over("L1", f.l1, m.l1)) return e;
+  if (auto e = over("L0C", f.l0c, m.l0c)) return e;
+  if (auto e = over("UB", f.ub, m.ub)) return e;
+  if (auto e = over("the fusion workspace of a core", f.workspace, fusion_workspace_per_core(m))) return e;
+  // A query row block and one K chunk must fit half of L0A (cube_tile.cpp).
+  const double a_bytes = bytes_per(p.score.a_dtype);
+  if (static_cast<double>(t.bm) * 16 * a_bytes > static_cast<double>(m.l0a / 2)) {
+    return fmt::format("{}: L0A needs {} B per chunk but a slot holds {} B", t.describe(),
+                       static_cast<Bytes>(t.bm * 16 * a_bytes), m.l0a / 2);
+  }
+  return std::nullopt;
+}
+
+AttentionTiling choose_attention_tiling(const AttentionProblem& p, const MachineView& m) {
+  std::optional<std::string> last_error;
+  for (std::uint64_t bm : {128, 64, 32, 16}) {
+    for (std::uint64_t bn : {128, 64, 32, 16}) {
+      for (int score_slots : {2, 1}) {
+        for (int context_slots : {2, 1}) {
+          AttentionTiling t;
+          t.bm = static_cast<std::uint32_t>(std::min(bm, p.score.m));
+          t.bn = static_cast<std::uint32_t>(std::min(bn, p.score.n));
+          t.score_l0c_slots = score_slots;
+          t.context_ub_slots = context_slots;
+          last_error = attention_tiling_error(p, t, m);
+          if (!last_error) return t;
+        }
+      }
+    }
+  }
+  throw InputError("fused attention: no tiling fits the machine; the smallest candidate fails with " + *last_error);
+}
+
+double fused_attention_flops(const AttentionProblem& p) {
+  return 2.0 * static_cast<double>(p.score.batch * p.score.m * p.score.k * p.score.n) +
+         2.0 * static_cast<double>(p.context.batch * p.context.m * p.context.k * p.context.n);
+}
+
+double estimate_fused_attention_seconds(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  const Layout l = layout_of(p, t, m);
+  const double units = static_cast<double>(l.groups * ceil_div(l.rows, t.bm));
+  const double cube = fused_attention_flops(p) / std::max(1.0, m.peak_flops(p.score.a_dtype));
+  // Each unit reads its Q once and all of its group's K and V.
+  const double bytes = units * static_cast<double>(l.keys) * (l.head_dim * l.k_bytes + l.value_dim * l.v_bytes) +
+                       static_cast<double>(l.groups * l.rows) * (l.head_dim * l.q_bytes + l.value_dim * l.out_bytes);
+  const double path = bytes / (m.gm_read_Bpc * m.core_clock_hz * std::max(1, m.cube_cores));
+  return std::max(cube, path);
+}
+
+void emit_fused_attention(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m,
+                          std::uint64_t workspace_address, std::uint32_t tag, arch::Program& program) {
+  if (auto error = attention_tiling_error(p, t, m)) throw InputError(*error);
+  const Layout l = layout_of(p, t, m);
+  const std::uint64_t blocks = ceil_div(l.rows, t.bm), tiles = ceil_div(l.keys, t.bn);
+  const std::uint64_t units = l.groups * blocks;
+  const auto cores = static_cast<std::uint64_t>(m.cube_cores);
+  for (std::uint64_t core = 0; core < cores && core < units; ++core) {
+    std::vector<Turn> turns;
+    std::uint64_t unit_index = 0;
+    for (std::uint64_t unit = core; unit < units; unit += cores, ++unit_index) {
+      const std::uint64_t group = unit / blocks, block = unit % blocks;
+      const auto rows = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bm, l.rows - block * t.bm));
+      for (std::uint64_t tile = 0; tile < tiles; ++tile) {
+        const auto keys = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bn, l.keys - tile * t.bn));
+        turns.push_back(Turn{group, block, tile, rows, keys, tile == 0, tile + 1 == tiles, turns.size(), unit_index});
+      }
+    }
+    std::vector<std::vector<Instruction>*> workers;
+    if (l.split) {
+      for (int w = 0; w < l.workers; ++w) {
+        workers.push_back(&program.vector_cores.at(core * static_cast<std::uint64_t>(l.workers) + static_cast<std::uint64_t>(w)).instructions);
+      }
+    }
+    CoreEmitter emitter(p, t, m, l, workspace_address + core * fusion_workspace_per_core(m), tag,
+                        program.cube_cores.at(core).instructions, workers);
+    emitter.emit(turns);
+  }
+}
+
+}  // namespace npusim::mapper

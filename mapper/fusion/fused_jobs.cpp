@@ -1,0 +1,90 @@
+#include "mapper/fusion/fused_jobs.h"
+
+#include <fmt/format.h>
+
+#include "mapper/attention/fused_attention.h"
+#include "mapper/compression/gemm_operands.h"
+#include "mapper/fusion/swiglu_fusion.h"
+#include "mapper/vector/vector_lowering.h"
+
+namespace npusim::mapper {
+namespace {
+
+arch::Program empty_program(const MachineView& machine) {
+  arch::Program program;
+  program.cube_cores.resize(static_cast<std::size_t>(machine.cube_cores));
+  program.vector_cores.resize(machine.split_cores ? static_cast<std::size_t>(machine.vector_cores) : 0);
+  return program;
+}
+
+// The op's name up to its last '.', e.g. "layers.3.self_attn.".
+std::string scope_of(const std::string& name) {
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos ? std::string() : name.substr(0, dot + 1);
+}
+
+Bytes tensor_bytes(const workloads::Graph& graph, workloads::OpId op) {
+  const auto& o = graph.op(op);
+  return o.outputs.empty() ? 0 : graph.tensor(o.outputs.front()).bytes();
+}
+
+}  // namespace
+
+Job fused_attention_job(const workloads::Graph& graph, const AttentionChain& chain, const Placement& placement,
+                        const MachineView& machine) {
+  AttentionProblem p;
+  p.score = gemm_problem_for(graph, chain.score, placement);
+  p.context = gemm_problem_for(graph, chain.context, placement);
+  const AttentionTiling tiling = choose_attention_tiling(p, machine);
+  Job job;
+  job.name = scope_of(graph.op(chain.score).name) + "fused_attention";
+  job.kind = "FusedAttention";
+  job.op = chain.context;
+  job.covers = {chain.score, chain.softmax, chain.context};
+  // Scores and probabilities are each written once and read once unfused.
+  job.kept_on_chip = 2 * (tensor_bytes(graph, chain.score) + tensor_bytes(graph, chain.softmax));
+  job.program = empty_program(machine);
+  job.program.op_names = {job.name};
+  emit_fused_attention(p, tiling, machine, placement.workspace_address, 0, job.program);
+  // Dequantizing a compressed KV cache costs the same vector work as unfused.
+  for (auto id : {chain.score, chain.context}) {
+    const GemmProblem& g = id == chain.score ? p.score : p.context;
+    for (const auto& extra : operand_work(graph, id, g).alongside) emit_vector(extra, machine, 0, job.program);
+  }
+  job.estimated_seconds = estimate_fused_attention_seconds(p, tiling, machine);
+  job.tiling = tiling.describe();
+  return job;
+}
+
+Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, const Placement& placement,
+                     const MachineView& machine, GemmTilingCache& cache) {
+  SwigluProblem p;
+  p.gate = gemm_problem_for(graph, chain.gate, placement);
+  p.up = gemm_problem_for(graph, chain.up, placement);
+  const auto& act = graph.op(chain.act);
+  const auto& out = graph.tensor(act.outputs.front());
+  p.out_address = placement.tensors.at(out.id).address;
+  p.out_dtype = out.dtype;
+  const VectorOpExtras extras = vector_op_extras(graph, chain.act);
+  p.out_bytes_per_element = dtype_bits(out.dtype) / 8.0 * extras.out_bytes_scale;
+  p.quantize = !extras.passes.empty();
+  const SwigluTiling tiling = choose_swiglu_tiling(p, cache.choose(p.gate, machine).tiling, machine);
+  Job job;
+  job.name = scope_of(graph.op(chain.gate).name) + "fused_gate_up_swiglu";
+  job.kind = "FusedSwiGLU";
+  job.op = chain.act;
+  job.covers = {chain.gate, chain.up, chain.act};
+  job.kept_on_chip = 2 * (tensor_bytes(graph, chain.gate) + tensor_bytes(graph, chain.up));
+  job.program = empty_program(machine);
+  job.program.op_names = {job.name};
+  emit_fused_swiglu(p, tiling, machine, placement.workspace_address, 0, job.program);
+  for (auto id : {chain.gate, chain.up}) {
+    const GemmProblem& g = id == chain.gate ? p.gate : p.up;
+    for (const auto& extra : operand_work(graph, id, g).alongside) emit_vector(extra, machine, 0, job.program);
+  }
+  job.estimated_seconds = estimate_swiglu_seconds(p, tiling, machine);
+  job.tiling = tiling.describe();
+  return job;
+}
+
+}  // namespace npusim::mapper
