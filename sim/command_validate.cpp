@@ -73,13 +73,13 @@ int command_validate(const std::vector<std::string>& files) {
       validate_tech(path);
     } else if (root.has("rules") || root.has("kv_cache")) {
       validate_plan(path, root);
-    } else if (root.has("placement") || root.has("search")) {
+    } else if (root.has("placement") || root.has("search") || root.has("attention") || root.has("epilogue_fusion")) {
       validate_mapper(path);
     } else {
       root.fail_message(
           "cannot tell what kind of config this is: a hardware config has 'core', a model or workload config "
           "has 'family', a technology table has 'mac_energy', a compression plan has 'rules' or 'kv_cache', mapper options "
-          "have 'placement' or 'search'");
+          "have 'placement', 'search', 'attention' or 'epilogue_fusion'");
     }
   }
   return kExitOk;
