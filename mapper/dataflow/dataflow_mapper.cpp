@@ -79,7 +79,7 @@ struct Plan {
 };
 
 Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& m, const Placement& placement,
-              std::uint64_t rows_per_mb) {
+              std::uint64_t rows_per_mb, bool in_waves) {
   Plan plan;
   DataflowMapping& d = plan.mapping;
   const std::uint64_t T = chain.rows / rows_per_mb;
@@ -102,14 +102,50 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     d.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
     return plan;
   }
+  // Cores per stage, in proportion to its work beyond one each.
+  std::vector<int> cores(chain.ops.size(), 1);
+  {
+    int cube_left = cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
+    double cube_work_left = cube_work, vec_work_left = vec_work;
+    for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+      const auto& op = g.op(chain.ops[s]);
+      const bool cube = workloads::is_matmul_like(op.kind);
+      const double work = cube ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+      double& work_left = cube ? cube_work_left : vec_work_left;
+      int& left = cube ? cube_left : vec_left;
+      const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
+      cores[s] += extra;
+      left -= extra;
+      work_left -= work;
+    }
+  }
+  // Weight preload waves: with every stage loading at once the loads share
+  // HBM and the first stage's weights are in no sooner than the last's.
+  // In waves, the leading cube stages whose MTE2 paths together can take
+  // all of HBM's bandwidth load first, and each later wave starts when the
+  // one before it has its weights (a cross-core barrier), so early stages
+  // compute while later ones load: weights arrive in pipeline order.
+  std::vector<int> wave(chain.ops.size(), 0);
+  std::vector<std::uint32_t> wave_cores{0};
+  {
+    double rate = 0;
+    for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+      if (!workloads::is_matmul_like(g.op(chain.ops[s]).kind)) continue;
+      if (in_waves && rate >= m.hbm_Bps && m.hbm_Bps > 0) {
+        wave_cores.push_back(0);
+        rate = 0;
+      }
+      wave[s] = static_cast<int>(wave_cores.size()) - 1;
+      rate += cores[s] * m.gm_read_Bpc * m.core_clock_hz;
+    }
+  }
+  std::vector<double> wave_bytes(wave_cores.size(), 0.0), wave_preload(wave_cores.size(), 0.0);
   int next_cube = 0, next_vec = split ? 0 : cube_pool;
-  int cube_left = cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
-  double cube_work_left = cube_work, vec_work_left = vec_work;
 
   arch::Program& program = d.program;
   program.cube_cores.resize(static_cast<std::size_t>(m.cube_cores));
   program.vector_cores.resize(split ? static_cast<std::size_t>(m.vector_cores) : 0);
-  double slowest = 0, preload = 0;
+  std::vector<double> first_block_share;  // per stage
   for (std::size_t s = 0; s < chain.ops.size(); ++s) {
     const auto& op = g.op(chain.ops[s]);
     const bool cube = workloads::is_matmul_like(op.kind);
@@ -134,13 +170,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     stage.op = chain.ops[s];
     stage.name = op.name;
     stage.cube = cube;
-    const double work = cube ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
-    double& work_left = cube ? cube_work_left : vec_work_left;
-    int& left = cube ? cube_left : vec_left;
-    const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
-    stage.cores = 1 + extra;
-    left -= extra;
-    work_left -= work;
+    stage.cores = cores[s];
     const auto tag = static_cast<std::uint32_t>(program.op_names.size());
     program.op_names.push_back(op.name);
     if (cube) {
@@ -163,15 +193,23 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       sg.out_stride = out_stride;
       sg.first_core = stage.first_core;
       sg.cores = stage.cores;
+      sg.input_streamed = !first;
+      const auto w = static_cast<std::size_t>(wave[s]);
+      if (w > 0) sg.wait_barrier = arch::barrier_address(static_cast<std::uint32_t>(w - 1), wave_cores[w - 1]);
+      if (w + 1 < wave_cores.size()) sg.arrive_barrier = arch::barrier_address(static_cast<std::uint32_t>(w), 1);
       const StageGemmFit fit = fit_stage_gemm(sg, m);
       if (!fit.tiling) {
         d.reason = fmt::format("stage '{}': {}", op.name, fit.reason);
         return plan;
       }
-      emit_stage_gemm(sg, *fit.tiling, m, tag, program);
+      wave_cores[w] += static_cast<std::uint32_t>(emit_stage_gemm(sg, *fit.tiling, m, tag, program));
       const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
       stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
-      preload = std::max(preload, c.preload_cycles);
+      wave_preload[w] = std::max(wave_preload[w], c.preload_cycles);
+      wave_bytes[w] += c.weight_bytes;
+      // The first micro-batch's last column block waits for the last
+      // weight block; the blocks before it overlap the load.
+      first_block_share.push_back(1.0 / static_cast<double>(ceil_div(fit.tiling->slice, fit.tiling->bn)));
     } else {
       stage.first_core = next_vec;
       next_vec += stage.cores;
@@ -195,11 +233,20 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
         auto& code = dst.at(static_cast<std::size_t>(stage.first_core + i)).instructions;
         code.insert(code.end(), src[static_cast<std::size_t>(i)].instructions.begin(), src[static_cast<std::size_t>(i)].instructions.end());
       }
-      // MTE2 in and MTE3 out of each worker bound an element-wise stage.
-      stage.cycles_per_micro_batch =
-          static_cast<double>(std::max(in_stride, out_stride)) / stage.cores / m.gm_read_Bpc;
+      // MTE2 in and MTE3 out of each worker, with a memory latency per
+      // tile, bound an element-wise stage; its traffic stays on chip.
+      VectorProblem v;
+      v.elements = g.tensor(out).elements() / chain.rows * rows_per_mb;
+      v.dtype = g.tensor(out).dtype;
+      v.in_bytes_per_element = static_cast<double>(in_stride) / static_cast<double>(v.elements);
+      v.out_bytes_per_element = static_cast<double>(out_stride) / static_cast<double>(v.elements);
+      v.passes = vector_passes_for(op.kind);
+      MachineView workers = m;
+      (split ? workers.vector_cores : workers.cube_cores) = stage.cores;
+      workers.hbm_Bps = 0;
+      stage.cycles_per_micro_batch = estimate_vector_seconds(v, workers) * m.core_clock_hz;
+      first_block_share.push_back(1.0);
     }
-    slowest = std::max(slowest, stage.cycles_per_micro_batch);
     d.stages.push_back(stage);
   }
 
@@ -216,19 +263,37 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     }
     d.queues[q].read_bytes_per_entry = reads;
   }
-  // Fill and drain: the first micro-batch crosses every stage, then one
-  // leaves per slowest-stage period. Weight slices load once, in parallel,
-  // sharing HBM.
-  double fill = 0;
-  for (const auto& st : d.stages) fill += st.cycles_per_micro_batch;
-  double weights = 0;
-  for (auto id : chain.ops) weights += static_cast<double>(g.op(id).bytes_read.weight);
-  const double preload_s = std::max(preload / m.core_clock_hz, m.hbm_Bps > 0 ? weights / m.hbm_Bps : 0.0);
-  plan.seconds = preload_s + (fill + static_cast<double>(T - 1) * slowest) / m.core_clock_hz;
+  // The stages of a wave load their weight slices at once, sharing HBM, and
+  // end together; a cube stage's first micro-batch can finish no sooner
+  // than one column block after its wave's load. From there micro-batch t
+  // leaves stage s once stage s has finished micro-batch t-1 and stage s-1
+  // has handed it micro-batch t through a queue (memory latency): the
+  // pipeline fills, runs at its slowest stage and drains.
+  std::vector<double> loaded(wave_cores.size(), 0.0);
+  for (std::size_t w = 0; w < loaded.size(); ++w) {
+    const double own = std::max(wave_preload[w], m.hbm_Bps > 0 ? wave_bytes[w] / m.hbm_Bps * m.core_clock_hz : 0.0);
+    loaded[w] = (w > 0 ? loaded[w - 1] + m.gm_latency_cycles : 0.0) + own;
+  }
+  std::vector<double> done(d.stages.size(), 0.0);
+  for (std::uint64_t t = 0; t < T; ++t) {
+    double upstream = 0;
+    for (std::size_t s = 0; s < d.stages.size(); ++s) {
+      const double c = d.stages[s].cycles_per_micro_batch;
+      double start = std::max(done[s], upstream > 0 ? upstream + m.gm_latency_cycles : 0.0);
+      const double weights_in = loaded[static_cast<std::size_t>(wave[s])];
+      if (t == 0 && d.stages[s].cube) start = std::max(start, weights_in + c * first_block_share[s] - c);
+      done[s] = start + c;
+      upstream = done[s];
+    }
+  }
+  plan.seconds = done.back() / m.core_clock_hz;
   d.estimated_seconds = plan.seconds;
   d.applies = true;
-  d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries",
-                         d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2);
+  d.weight_waves = wave_cores.size();
+  d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries, "
+                         "weights preloaded in {} wave{}",
+                         d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2,
+                         wave_cores.size(), wave_cores.size() == 1 ? "" : "s");
   return plan;
 }
 
@@ -253,7 +318,8 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   std::string why = "no micro-batch size divides the rows";
   for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
     if (rows > chain.rows || chain.rows % rows != 0) continue;
-    Plan p = plan_for(graph, chain, machine, placement, rows);
+   for (bool in_waves : {false, true}) {
+    Plan p = plan_for(graph, chain, machine, placement, rows, in_waves);
     if (!p.mapping.applies) {
       why = p.mapping.reason;
       continue;
@@ -266,6 +332,7 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
       continue;
     }
     if (p.seconds < best.seconds) best = std::move(p);
+   }
   }
   if (!best.mapping.applies) {
     none.reason = why;

@@ -5,7 +5,8 @@
 // bounded on-chip queues (arch/stream/) in micro-batches of rows: a stage
 // blocks on an empty input queue and on a full output queue, so the
 // pipeline fills, runs at the pace of its slowest stage, and drains. Weights
-// stay resident in the stage cores' L1 (stage_gemm.h).
+// stay resident in the stage cores' L1 (stage_gemm.h), preloaded during the
+// fill in pipeline order when the cost model says waves pay.
 //
 // Applies to graphs that are a chain (each op consumes the previous op's
 // output plus weights) whose matmuls are unbatched; anything else is
@@ -37,6 +38,7 @@ struct DataflowMapping {
   std::vector<arch::StreamQueueSpec> queues;
   std::vector<DataflowStage> stages;
   std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;
+  std::size_t weight_waves = 1;  // preload waves, ordered by cross-core barriers
   double estimated_seconds = 0;
   Placement placement;
 };
