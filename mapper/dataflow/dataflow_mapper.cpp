@@ -73,13 +73,59 @@ double row_bytes(const workloads::Graph& g, workloads::TensorId t, std::uint64_t
   return static_cast<double>(g.tensor(t).bytes()) / static_cast<double>(rows);
 }
 
+// Cores per stage: one each, the rest in proportion to work (FLOPs on the
+// cube cores, bytes on the vector cores). Empty when there are too few.
+struct StageCores {
+  std::vector<int> cores;
+  int cube_pool = 0;  // the first vector-stage core on coupled cores
+  std::string reason;
+};
+
+StageCores stage_cores(const workloads::Graph& g, const Chain& chain, const MachineView& m) {
+  StageCores sc;
+  const bool split = m.split_cores;
+  const auto work_of = [&](const workloads::Op& op) {
+    return workloads::is_matmul_like(op.kind) ? static_cast<double>(op.flops)
+                                              : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+  };
+  double cube_work = 0, vec_work = 0;
+  int cube_stages = 0, vec_stages = 0;
+  for (auto id : chain.ops) {
+    const auto& op = g.op(id);
+    const bool cube = workloads::is_matmul_like(op.kind);
+    (cube ? cube_work : vec_work) += work_of(op);
+    (cube ? cube_stages : vec_stages)++;
+  }
+  sc.cube_pool = split ? m.cube_cores : m.cube_cores - vec_stages;
+  const int vec_pool = split ? m.vector_cores : vec_stages;
+  if (cube_stages > sc.cube_pool || (split && vec_stages > vec_pool) || sc.cube_pool <= 0) {
+    sc.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
+    return sc;
+  }
+  sc.cores.assign(chain.ops.size(), 1);
+  int cube_left = sc.cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
+  double cube_work_left = cube_work, vec_work_left = vec_work;
+  for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+    const auto& op = g.op(chain.ops[s]);
+    const bool cube = workloads::is_matmul_like(op.kind);
+    const double work = work_of(op);
+    double& work_left = cube ? cube_work_left : vec_work_left;
+    int& left = cube ? cube_left : vec_left;
+    const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
+    sc.cores[s] += extra;
+    left -= extra;
+    work_left -= work;
+  }
+  return sc;
+}
+
 struct Plan {
   DataflowMapping mapping;
   double seconds = std::numeric_limits<double>::infinity();
 };
 
 Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& m, const Placement& placement,
-              std::uint64_t rows_per_mb, bool in_waves) {
+              std::uint64_t rows_per_mb, std::uint32_t wave_starts) {
   Plan plan;
   DataflowMapping& d = plan.mapping;
   const std::uint64_t T = chain.rows / rows_per_mb;
@@ -87,56 +133,28 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
   d.rows_per_micro_batch = rows_per_mb;
   const bool split = m.split_cores;
 
-  // Cores per stage, proportional to work, at least one each.
-  double cube_work = 0, vec_work = 0;
-  for (auto id : chain.ops) {
-    const auto& op = g.op(id);
-    (workloads::is_matmul_like(op.kind) ? cube_work : vec_work) +=
-        workloads::is_matmul_like(op.kind) ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
-  }
-  int cube_stages = 0, vec_stages = 0;
-  for (auto id : chain.ops) (workloads::is_matmul_like(g.op(id).kind) ? cube_stages : vec_stages)++;
-  const int cube_pool = split ? m.cube_cores : m.cube_cores - vec_stages;
-  const int vec_pool = split ? m.vector_cores : vec_stages;
-  if (cube_stages > cube_pool || (split && vec_stages > vec_pool) || cube_pool <= 0) {
-    d.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
+  const StageCores sc = stage_cores(g, chain, m);
+  if (sc.cores.empty()) {
+    d.reason = sc.reason;
     return plan;
   }
-  // Cores per stage, in proportion to its work beyond one each.
-  std::vector<int> cores(chain.ops.size(), 1);
-  {
-    int cube_left = cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
-    double cube_work_left = cube_work, vec_work_left = vec_work;
-    for (std::size_t s = 0; s < chain.ops.size(); ++s) {
-      const auto& op = g.op(chain.ops[s]);
-      const bool cube = workloads::is_matmul_like(op.kind);
-      const double work = cube ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
-      double& work_left = cube ? cube_work_left : vec_work_left;
-      int& left = cube ? cube_left : vec_left;
-      const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
-      cores[s] += extra;
-      left -= extra;
-      work_left -= work;
-    }
-  }
+  const std::vector<int>& cores = sc.cores;
+  const int cube_pool = sc.cube_pool;
   // Weight preload waves: with every stage loading at once the loads share
   // HBM and the first stage's weights are in no sooner than the last's.
-  // In waves, the leading cube stages whose MTE2 paths together can take
-  // all of HBM's bandwidth load first, and each later wave starts when the
+  // In waves, each wave of consecutive cube stages starts loading when the
   // one before it has its weights (a cross-core barrier), so early stages
-  // compute while later ones load: weights arrive in pipeline order.
+  // compute while later ones load: weights arrive in pipeline order. Bit i
+  // of wave_starts opens a new wave at cube stage i.
   std::vector<int> wave(chain.ops.size(), 0);
   std::vector<std::uint32_t> wave_cores{0};
   {
-    double rate = 0;
+    int cube_index = 0;
     for (std::size_t s = 0; s < chain.ops.size(); ++s) {
       if (!workloads::is_matmul_like(g.op(chain.ops[s]).kind)) continue;
-      if (in_waves && rate >= m.hbm_Bps && m.hbm_Bps > 0) {
-        wave_cores.push_back(0);
-        rate = 0;
-      }
+      if (cube_index > 0 && cube_index < 32 && (wave_starts >> cube_index & 1u)) wave_cores.push_back(0);
       wave[s] = static_cast<int>(wave_cores.size()) - 1;
-      rate += cores[s] * m.gm_read_Bpc * m.core_clock_hz;
+      ++cube_index;
     }
   }
   std::vector<double> wave_bytes(wave_cores.size(), 0.0), wave_preload(wave_cores.size(), 0.0);
@@ -171,6 +189,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     stage.name = op.name;
     stage.cube = cube;
     stage.cores = cores[s];
+    stage.wave = wave[s];
     const auto tag = static_cast<std::uint32_t>(program.op_names.size());
     program.op_names.push_back(op.name);
     if (cube) {
@@ -205,6 +224,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       wave_cores[w] += static_cast<std::uint32_t>(emit_stage_gemm(sg, *fit.tiling, m, tag, program));
       const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
       stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
+      stage.handoff_cycles = c.handoff_cycles + m.onchip_latency_cycles;
       wave_preload[w] = std::max(wave_preload[w], c.preload_cycles);
       wave_bytes[w] += c.weight_bytes;
       // The first micro-batch's last column block waits for the last
@@ -244,7 +264,9 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       MachineView workers = m;
       (split ? workers.vector_cores : workers.cube_cores) = stage.cores;
       workers.hbm_Bps = 0;
+      workers.gm_latency_cycles = m.onchip_latency_cycles;
       stage.cycles_per_micro_batch = estimate_vector_seconds(v, workers) * m.core_clock_hz;
+      stage.handoff_cycles = m.onchip_latency_cycles;
       first_block_share.push_back(1.0);
     }
     d.stages.push_back(stage);
@@ -279,14 +301,14 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     double upstream = 0;
     for (std::size_t s = 0; s < d.stages.size(); ++s) {
       const double c = d.stages[s].cycles_per_micro_batch;
-      double start = std::max(done[s], upstream > 0 ? upstream + m.gm_latency_cycles : 0.0);
+      double start = std::max(done[s], s > 0 ? upstream + d.stages[s - 1].handoff_cycles : 0.0);
       const double weights_in = loaded[static_cast<std::size_t>(wave[s])];
       if (t == 0 && d.stages[s].cube) start = std::max(start, weights_in + c * first_block_share[s] - c);
       done[s] = start + c;
       upstream = done[s];
     }
   }
-  plan.seconds = done.back() / m.core_clock_hz;
+  plan.seconds = (done.back() + d.stages.back().handoff_cycles) / m.core_clock_hz;
   d.estimated_seconds = plan.seconds;
   d.applies = true;
   d.weight_waves = wave_cores.size();
@@ -314,25 +336,54 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   const Placement placement = place_tensors(graph, machine, options.placement);
   // On-chip budget for queues: half the L2/SRAM, the rest stays a cache.
   const double budget = 0.5 * static_cast<double>(machine.sram_capacity > 0 ? machine.sram_capacity : machine.l2_capacity);
-  Plan best;
+  // Weights all at once, or in waves: each wave the fewest leading cube
+  // stages whose cores' MTE2 streams can take all of HBM's bandwidth (a
+  // smaller wave leaves HBM idle). A core's stream is blocking chunk reads,
+  // each paying the memory latency. The cost model picks.
+  const double chunk = static_cast<double>(std::max<Bytes>(1, machine.gm_chunk));
+  const double core_stream_Bps =
+      chunk / (chunk / machine.gm_read_Bpc + machine.gm_latency_cycles) * machine.core_clock_hz;
+  std::vector<std::uint32_t> wave_choices{0u};
+  if (machine.hbm_Bps > 0) {
+    const StageCores sizing = stage_cores(graph, chain, machine);
+    std::uint32_t starts = 0;
+    double rate = 0;
+    int cube_index = 0;
+    for (std::size_t s = 0; s < sizing.cores.size(); ++s) {
+      if (!workloads::is_matmul_like(graph.op(chain.ops[s]).kind)) continue;
+      if (rate >= machine.hbm_Bps && cube_index < 32) {
+        starts |= 1u << cube_index;
+        rate = 0;
+      }
+      rate += sizing.cores[s] * core_stream_Bps;
+      ++cube_index;
+    }
+    if (starts != 0) wave_choices.push_back(starts);
+  }
   std::string why = "no micro-batch size divides the rows";
-  for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
-    if (rows > chain.rows || chain.rows % rows != 0) continue;
-   for (bool in_waves : {false, true}) {
-    Plan p = plan_for(graph, chain, machine, placement, rows, in_waves);
+  const auto evaluate = [&](std::uint64_t rows, std::uint32_t wave_starts) {
+    Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts);
     if (!p.mapping.applies) {
       why = p.mapping.reason;
-      continue;
+      return p;
     }
     double queue_bytes = 0;
     for (const auto& q : p.mapping.queues) queue_bytes += static_cast<double>(q.entry_bytes * q.entries);
     if (queue_bytes > budget) {
       why = fmt::format("queues of {}-row micro-batches need {:.0f} B on chip, more than the {:.0f} B budget", rows,
                         queue_bytes, budget);
-      continue;
+      p.mapping.applies = false;
+      p.seconds = std::numeric_limits<double>::infinity();
     }
-    if (p.seconds < best.seconds) best = std::move(p);
-   }
+    return p;
+  };
+  Plan best;
+  for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
+    if (rows > chain.rows || chain.rows % rows != 0) continue;
+    for (std::uint32_t wave_starts : wave_choices) {
+      Plan p = evaluate(rows, wave_starts);
+      if (p.mapping.applies && p.seconds < best.seconds) best = std::move(p);
+    }
   }
   if (!best.mapping.applies) {
     none.reason = why;

@@ -28,7 +28,9 @@ struct DataflowStage {
   std::string name;
   bool cube = true;  // a GEMM on cube cores, else element-wise on vector cores
   int first_core = 0, cores = 0;
-  double cycles_per_micro_batch = 0;  // cost model
+  int wave = 0;  // weight-preload wave of a cube stage
+  double cycles_per_micro_batch = 0;  // cost model: the pace of the stage
+  double handoff_cycles = 0;          // cost model: a micro-batch's last work to its arrival downstream
 };
 
 struct DataflowMapping {

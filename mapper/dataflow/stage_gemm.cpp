@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,32 +33,39 @@ StageGemmFit fit_stage_gemm(const StageGemm& g, const MachineView& m) {
   const std::uint64_t slice = round_up(ceil_div(g.n, static_cast<std::uint64_t>(g.cores)), 16);
   const double a = element_bytes(g.a_dtype), b = b_bytes(g), acc = element_bytes(accumulator_dtype(g.a_dtype));
   const Bytes resident = bytes_of(slice * round_up(g.k, 16), b);
-  // The whole row block first (read once per micro-batch), then K panels.
+  // K panels: the whole row block (read once per micro-batch) or parts.
   const auto whole_k = static_cast<std::uint32_t>(round_up(g.k, 16));
   std::vector<std::uint32_t> panels{whole_k};
   for (std::uint32_t p : {512u, 256u, 128u, 64u, 32u}) {
     if (p < whole_k) panels.push_back(p);
   }
-  // The whole slice as one L0C block first: the row block then goes
-  // L1 -> L0A once per micro-batch, and fewer, longer mmads pay less fill.
+  // L0C blocks: the whole slice, or narrower ones.
   std::vector<std::uint32_t> widths;
   if (slice <= 256) widths.push_back(static_cast<std::uint32_t>(slice));
   for (std::uint32_t bn : {256u, 192u, 128u, 96u, 64u, 32u, 16u}) {
-    if (bn < slice || (bn == 16 && widths.empty())) widths.push_back(bn);
+    if (bn < slice) widths.push_back(bn);
   }
+  // Of the tilings that fit, the one the cost model finds fastest: the
+  // largest mmad that the double-buffered L0 slots hold pays the least
+  // per-mmad fill, but the slice may split badly into such blocks.
+  double best = std::numeric_limits<double>::infinity();
   for (std::uint32_t bk1 : panels) {
     const Bytes a_panels = 2 * bytes_of(g.rows * bk1, a);
     if (resident + a_panels > m.l1) continue;
     for (std::uint32_t bn : widths) {
       if (2 * bytes_of(g.rows * bn, acc) > m.l0c) continue;
-      for (std::uint32_t bk0 : {128u, 64u, 32u, 16u}) {
-        if (bk1 % bk0 != 0) continue;
+      for (std::uint32_t bk0 = 16; bk0 <= std::min<std::uint32_t>(bk1, 256); bk0 += 16) {
         if (2 * bytes_of(g.rows * bk0, a) > m.l0a || 2 * bytes_of(std::uint64_t{bk0} * bn, element_bytes(g.b_dtype)) > m.l0b) continue;
-        fit.tiling = StageGemmTiling{static_cast<std::uint32_t>(slice), bn, bk1, bk0, bk1 == whole_k};
-        return fit;
+        const StageGemmTiling t{static_cast<std::uint32_t>(slice), bn, bk1, bk0, bk1 == whole_k};
+        const double cycles = estimate_stage_gemm(g, t, m).per_micro_batch_cycles;
+        if (cycles < best) {
+          best = cycles;
+          fit.tiling = t;
+        }
       }
     }
   }
+  if (fit.tiling) return fit;
   fit.reason = fmt::format("a {}x{} weight slice per core ({} B over {} cores) plus two {}-row activation panels does "
                            "not fit L1 ({} B)",
                            g.k, slice, resident, g.cores, g.rows, m.l1);
@@ -237,12 +245,21 @@ StageCost estimate_stage_gemm(const StageGemm& g, const StageGemmTiling& t, cons
   const auto& shape = m.cube_shape.at(g.a_dtype);
   const double a = element_bytes(g.a_dtype), b = b_bytes(g);
   const double blocks = static_cast<double>(ceil_div(t.slice, t.bn));
-  const double k_tiles = static_cast<double>(ceil_div(g.k, t.bk0));
   const double rows = static_cast<double>(g.rows), k = static_cast<double>(g.k), slice = t.slice;
-  const double cube = blocks * (static_cast<double>(ceil_div(g.rows, shape[0]) * ceil_div(t.bk0, shape[1]) *
-                                                    ceil_div(t.bn, shape[2])) +
-                                m.cube_fill_drain_cycles) *
-                      k_tiles;
+  // Fractal steps of one column block over K, tile by tile as emitted:
+  // each K panel splits into bk0 tiles, the last of each possibly short.
+  double steps = 0, tiles = 0;
+  for (std::uint64_t k0 = 0; k0 < g.k; k0 += t.bk1) {
+    const std::uint64_t panel = std::min<std::uint64_t>(t.bk1, g.k - k0);
+    for (std::uint64_t kt = 0; kt < panel; kt += t.bk0) {
+      steps += static_cast<double>(ceil_div(std::min<std::uint64_t>(t.bk0, panel - kt), shape[1]));
+      tiles += 1;
+    }
+  }
+  double n_steps = 0;  // over the column blocks, the last possibly narrow
+  for (std::uint64_t n0 = 0; n0 < t.slice; n0 += t.bn) n_steps += static_cast<double>(ceil_div(std::min<std::uint64_t>(t.bn, t.slice - n0), shape[2]));
+  const double cube = static_cast<double>(ceil_div(g.rows, shape[0])) * n_steps * steps +
+                      blocks * tiles * m.cube_fill_drain_cycles;
   // L1 -> L0: the row block once per column block, the weight slice once
   // per micro-batch.
   const double mte1 = blocks * rows * k * a / m.l1_to_l0a_Bpc + slice * k * element_bytes(g.b_dtype) / m.l1_to_l0b_Bpc;
@@ -251,9 +268,16 @@ StageCost estimate_stage_gemm(const StageGemm& g, const StageGemmTiling& t, cons
   const double mte2 = row_reads * rows * k * a / m.gm_read_Bpc + panels * m.gm_latency_cycles;
   const double store = rows * slice * element_bytes(g.c_dtype) / m.gm_write_Bpc / blocks;
   StageCost cost;
-  cost.per_micro_batch_cycles = std::max({cube, mte1, mte2}) + store;
+  // L0C is double-buffered, so the stores of one micro-batch overlap the
+  // next one's work: they set the pace only through the slowest pipe, and
+  // the last block's store is latency on the way to the next stage.
+  cost.per_micro_batch_cycles = std::max({cube, mte1, mte2, store * blocks});
+  cost.handoff_cycles = store;
   cost.weight_bytes = static_cast<double>(g.k * g.n) * b;
-  cost.preload_cycles = slice * k * b / m.gm_read_Bpc + blocks * m.gm_latency_cycles;
+  // Blocking chunked reads: every chunk pays the memory latency.
+  const double slice_bytes = slice * k * b;
+  cost.preload_cycles = slice_bytes / m.gm_read_Bpc +
+                        std::ceil(slice_bytes / static_cast<double>(std::max<Bytes>(1, m.gm_chunk))) * m.gm_latency_cycles;
   return cost;
 }
 

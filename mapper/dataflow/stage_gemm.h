@@ -60,10 +60,11 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
 // the one-off weight load, by the same roofline terms as estimate_gemm:
 // the slowest of the cube (with its per-mmad fill and drain), MTE1 moving
 // the weight slice L1 -> L0B again for every micro-batch (it is what bounds
-// small micro-batches) and MTE2 reading the row block, plus the store of
-// the last column block, which nothing overlaps.
+// small micro-batches) and MTE2 reading the row block; the store of the
+// last column block is latency on the way to the next stage.
 struct StageCost {
-  double per_micro_batch_cycles = 0;
+  double per_micro_batch_cycles = 0;  // the pace
+  double handoff_cycles = 0;          // from a micro-batch's last mmad to its last byte out
   double preload_cycles = 0;  // the slice through one core's MTE2, alone
   double weight_bytes = 0;    // the whole stage's weights
 };
