@@ -35,7 +35,7 @@ inline std::uint64_t stream_address(std::uint32_t queue, std::uint64_t offset) {
 // count a waiter needs is part of the address, so barriers need no setup.
 inline constexpr std::uint64_t kBarrierBase = kStreamBase + kStreamQueues * kStreamQueueSpan;
 inline constexpr std::uint64_t kBarrierSpan = 1ULL << 20;
-inline constexpr std::uint32_t kBarriers = 1024;
+inline constexpr std::uint32_t kBarriers = 1u << 16;
 
 inline bool is_barrier_address(std::uint64_t address) {
   return address >= kBarrierBase && address < kBarrierBase + kBarriers * kBarrierSpan;

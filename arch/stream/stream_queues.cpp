@@ -61,20 +61,24 @@ void StreamQueues::barrier(tlm::tlm_generic_payload& payload, sc_core::sc_time& 
   const auto id = static_cast<std::size_t>(offset / kBarrierSpan);
   const std::uint64_t needed = offset % kBarrierSpan;
   if (arrivals_.size() != kBarriers) arrivals_.assign(kBarriers, 0);
-  if (delay != sc_core::SC_ZERO_TIME) {
-    sc_core::wait(delay);
-    delay = sc_core::SC_ZERO_TIME;
-  }
-  const Tick asked = now_tick();
+  // An arrival is counted without synchronising the initiator (its pipe may
+  // run ahead in local time): the flag write is posted. A waiter only
+  // synchronises when it must block, so a barrier already passed costs its
+  // latency and nothing else.
   if (payload.get_command() == tlm::TLM_WRITE_COMMAND) {
     ++arrivals_[id];
     barrier_arrivals_ += 1;
     arrived_.notify(sc_core::SC_ZERO_TIME);
-  } else {
+  } else if (arrivals_[id] < needed) {
+    if (delay != sc_core::SC_ZERO_TIME) {
+      sc_core::wait(delay);
+      delay = sc_core::SC_ZERO_TIME;
+    }
+    const Tick asked = now_tick();
     while (arrivals_[id] < needed) sc_core::wait(arrived_);
     barrier_wait_ps_ += now_tick() - asked;
   }
-  delay = to_sc_time(timing_.clock.to_ticks(static_cast<double>(timing_.latency_cycles)));
+  delay += to_sc_time(timing_.clock.to_ticks(static_cast<double>(timing_.latency_cycles)));
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

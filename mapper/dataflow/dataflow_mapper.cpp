@@ -8,6 +8,7 @@
 
 #include "arch/address_map.h"
 #include "mapper/compression/gemm_operands.h"
+#include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/dataflow/stage_gemm.h"
 #include "mapper/gemm/gemm.h"
 #include "mapper/kernel_mapper.h"
@@ -325,8 +326,10 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   DataflowMapping none;
   const Chain chain = find_chain(graph);
   if (!chain.reason.empty()) {
-    none.reason = chain.reason;
-    return none;
+    // Not a chain: pipeline its layers instead, where they fit on chip.
+    DataflowMapping layered = map_layer_pipeline(graph, machine, options);
+    if (!layered.applies) layered.reason = fmt::format("{}, and as a layer pipeline: {}", chain.reason, layered.reason);
+    return layered;
   }
   if (chain.ops.size() - 1 > arch::kStreamQueues) {
     none.reason = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),

@@ -9,8 +9,9 @@
 // fill in pipeline order when the cost model says waves pay.
 //
 // Applies to graphs that are a chain (each op consumes the previous op's
-// output plus weights) whose matmuls are unbatched; anything else is
-// rejected with the reason.
+// output plus weights) whose matmuls are unbatched. Other graphs with
+// decoder layers go to the layer pipeline (layer_pipeline.h); anything else
+// is rejected with the reason.
 #include <string>
 #include <vector>
 
