@@ -27,6 +27,23 @@ inline std::uint64_t stream_address(std::uint32_t queue, std::uint64_t offset) {
   return kStreamBase + queue * kStreamQueueSpan + offset;
 }
 
+// Barrier counters beside the queues (served by the same block): a store to
+// barrier_address(b, n) counts one arrival at barrier b; a load from it
+// returns once n arrivals have been counted. It models a cross-core sync
+// (a shared flag word the waiters poll), used to order work between core
+// groups that exchange no data, e.g. weight preloads wave by wave. The
+// count a waiter needs is part of the address, so barriers need no setup.
+inline constexpr std::uint64_t kBarrierBase = kStreamBase + kStreamQueues * kStreamQueueSpan;
+inline constexpr std::uint64_t kBarrierSpan = 1ULL << 20;
+inline constexpr std::uint32_t kBarriers = 1u << 16;
+
+inline bool is_barrier_address(std::uint64_t address) {
+  return address >= kBarrierBase && address < kBarrierBase + kBarriers * kBarrierSpan;
+}
+inline std::uint64_t barrier_address(std::uint32_t barrier, std::uint32_t arrivals) {
+  return kBarrierBase + barrier * kBarrierSpan + arrivals;
+}
+
 inline Tier tier_of(std::uint64_t address) {
   if (address >= kSramBase) return Tier::sram;
   if (address >= kDdrBase) return Tier::ddr;

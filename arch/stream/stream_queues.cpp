@@ -19,7 +19,9 @@ StreamQueues::StreamQueues(const sc_core::sc_module_name& name, const StreamTimi
       bytes_read_(stats_.add_counter("bytes_read", "bytes loaded from stream queues", "B")),
       writer_wait_ps_(stats_.add_counter("writer_wait_ps", "time producers waited for a free entry (back-pressure)", "ps")),
       reader_wait_ps_(stats_.add_counter("reader_wait_ps", "time consumers waited for a full entry", "ps")),
-      peak_entries_(stats_.add_counter("peak_entries", "most entries live at once in any queue", "1")) {
+      peak_entries_(stats_.add_counter("peak_entries", "most entries live at once in any queue", "1")),
+      barrier_arrivals_(stats_.add_counter("barrier_arrivals", "arrivals counted at cross-core barriers", "1")),
+      barrier_wait_ps_(stats_.add_counter("barrier_wait_ps", "time waiters spent at cross-core barriers", "ps")) {
   socket.register_b_transport(this, &StreamQueues::b_transport);
 }
 
@@ -29,6 +31,7 @@ void StreamQueues::configure(const std::vector<StreamQueueSpec>& specs) {
                                       kStreamQueues));
   }
   queues_.clear();
+  arrivals_.assign(kBarriers, 0);
   for (const auto& s : specs) {
     if (s.entry_bytes == 0 || s.entries == 0 || s.read_bytes_per_entry == 0) {
       throw SimulationError(fmt::format("{}: a stream queue needs positive entry size, entries and reads", name()));
@@ -53,8 +56,38 @@ void StreamQueues::grow(Queue& q, std::uint64_t entry) {
   }
 }
 
+void StreamQueues::barrier(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  const std::uint64_t offset = payload.get_address() - kBarrierBase;
+  const auto id = static_cast<std::size_t>(offset / kBarrierSpan);
+  const std::uint64_t needed = offset % kBarrierSpan;
+  if (arrivals_.size() != kBarriers) arrivals_.assign(kBarriers, 0);
+  // An arrival is counted without synchronising the initiator (its pipe may
+  // run ahead in local time): the flag write is posted. A waiter only
+  // synchronises when it must block, so a barrier already passed costs its
+  // latency and nothing else.
+  if (payload.get_command() == tlm::TLM_WRITE_COMMAND) {
+    ++arrivals_[id];
+    barrier_arrivals_ += 1;
+    arrived_.notify(sc_core::SC_ZERO_TIME);
+  } else if (arrivals_[id] < needed) {
+    if (delay != sc_core::SC_ZERO_TIME) {
+      sc_core::wait(delay);
+      delay = sc_core::SC_ZERO_TIME;
+    }
+    const Tick asked = now_tick();
+    while (arrivals_[id] < needed) sc_core::wait(arrived_);
+    barrier_wait_ps_ += now_tick() - asked;
+  }
+  delay += to_sc_time(timing_.clock.to_ticks(static_cast<double>(timing_.latency_cycles)));
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
 void StreamQueues::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const std::uint64_t address = payload.get_address();
+  if (is_barrier_address(address)) {
+    barrier(payload, delay);
+    return;
+  }
   const std::uint64_t q_index = (address - kStreamBase) / kStreamQueueSpan;
   if (!is_stream_address(address) || q_index >= queues_.size()) {
     throw SimulationError(fmt::format("{}: address {:#x} is not in a configured stream queue ({} configured)", name(),

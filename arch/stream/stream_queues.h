@@ -13,6 +13,10 @@
 // t waits until it is full. A TLM b_transport may wait(): initiators are the
 // cores' pipe threads.
 //
+// The same block serves the barrier counters of address_map.h: a store is
+// an arrival, a load waits for the count its address names. Arrivals are
+// cleared by configure(), between jobs.
+//
 // Timing: the storage is on-chip SRAM carved from the L2/SRAM tier; a
 // transfer occupies the queue's port for bytes / bytes_per_cycle and arrives
 // latency_cycles later. Waiting for space or data comes on top.
@@ -64,16 +68,21 @@ class StreamQueues : public sc_core::sc_module {
     sc_core::sc_event changed;
   };
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  void barrier(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   static void grow(Queue& q, std::uint64_t entry);
 
   StreamTiming timing_;
   std::vector<std::unique_ptr<Queue>> queues_;
+  std::vector<std::uint32_t> arrivals_;  // per barrier
+  sc_core::sc_event arrived_;
   StatGroup stats_;
   Counter& bytes_written_;
   Counter& bytes_read_;
   Counter& writer_wait_ps_;
   Counter& reader_wait_ps_;
   Counter& peak_entries_;
+  Counter& barrier_arrivals_;
+  Counter& barrier_wait_ps_;
 };
 
 }  // namespace npusim::arch

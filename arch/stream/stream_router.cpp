@@ -10,7 +10,7 @@ StreamRouter::StreamRouter(const sc_core::sc_module_name& name)
 }
 
 void StreamRouter::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
-  if (is_stream_address(payload.get_address())) {
+  if (is_stream_address(payload.get_address()) || is_barrier_address(payload.get_address())) {
     to_streams->b_transport(payload, delay);
   } else {
     to_memory->b_transport(payload, delay);

@@ -1,6 +1,6 @@
 #pragma once
 // Sits in front of the block that serves the HBM tier and peels off the
-// stream-queue window (address_map.h): stream addresses go to the queues,
+// stream-queue and barrier windows (address_map.h): those go to the queues,
 // everything else passes through untouched, delay included.
 #include <systemc>
 #include <tlm>

@@ -8,6 +8,7 @@
 
 #include "arch/address_map.h"
 #include "mapper/compression/gemm_operands.h"
+#include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/dataflow/stage_gemm.h"
 #include "mapper/gemm/gemm.h"
 #include "mapper/kernel_mapper.h"
@@ -73,13 +74,59 @@ double row_bytes(const workloads::Graph& g, workloads::TensorId t, std::uint64_t
   return static_cast<double>(g.tensor(t).bytes()) / static_cast<double>(rows);
 }
 
+// Cores per stage: one each, the rest in proportion to work (FLOPs on the
+// cube cores, bytes on the vector cores). Empty when there are too few.
+struct StageCores {
+  std::vector<int> cores;
+  int cube_pool = 0;  // the first vector-stage core on coupled cores
+  std::string reason;
+};
+
+StageCores stage_cores(const workloads::Graph& g, const Chain& chain, const MachineView& m) {
+  StageCores sc;
+  const bool split = m.split_cores;
+  const auto work_of = [&](const workloads::Op& op) {
+    return workloads::is_matmul_like(op.kind) ? static_cast<double>(op.flops)
+                                              : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
+  };
+  double cube_work = 0, vec_work = 0;
+  int cube_stages = 0, vec_stages = 0;
+  for (auto id : chain.ops) {
+    const auto& op = g.op(id);
+    const bool cube = workloads::is_matmul_like(op.kind);
+    (cube ? cube_work : vec_work) += work_of(op);
+    (cube ? cube_stages : vec_stages)++;
+  }
+  sc.cube_pool = split ? m.cube_cores : m.cube_cores - vec_stages;
+  const int vec_pool = split ? m.vector_cores : vec_stages;
+  if (cube_stages > sc.cube_pool || (split && vec_stages > vec_pool) || sc.cube_pool <= 0) {
+    sc.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
+    return sc;
+  }
+  sc.cores.assign(chain.ops.size(), 1);
+  int cube_left = sc.cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
+  double cube_work_left = cube_work, vec_work_left = vec_work;
+  for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+    const auto& op = g.op(chain.ops[s]);
+    const bool cube = workloads::is_matmul_like(op.kind);
+    const double work = work_of(op);
+    double& work_left = cube ? cube_work_left : vec_work_left;
+    int& left = cube ? cube_left : vec_left;
+    const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
+    sc.cores[s] += extra;
+    left -= extra;
+    work_left -= work;
+  }
+  return sc;
+}
+
 struct Plan {
   DataflowMapping mapping;
   double seconds = std::numeric_limits<double>::infinity();
 };
 
 Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& m, const Placement& placement,
-              std::uint64_t rows_per_mb) {
+              std::uint64_t rows_per_mb, std::uint32_t wave_starts) {
   Plan plan;
   DataflowMapping& d = plan.mapping;
   const std::uint64_t T = chain.rows / rows_per_mb;
@@ -87,29 +134,37 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
   d.rows_per_micro_batch = rows_per_mb;
   const bool split = m.split_cores;
 
-  // Cores per stage, proportional to work, at least one each.
-  double cube_work = 0, vec_work = 0;
-  for (auto id : chain.ops) {
-    const auto& op = g.op(id);
-    (workloads::is_matmul_like(op.kind) ? cube_work : vec_work) +=
-        workloads::is_matmul_like(op.kind) ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
-  }
-  int cube_stages = 0, vec_stages = 0;
-  for (auto id : chain.ops) (workloads::is_matmul_like(g.op(id).kind) ? cube_stages : vec_stages)++;
-  const int cube_pool = split ? m.cube_cores : m.cube_cores - vec_stages;
-  const int vec_pool = split ? m.vector_cores : vec_stages;
-  if (cube_stages > cube_pool || (split && vec_stages > vec_pool) || cube_pool <= 0) {
-    d.reason = fmt::format("{} stages need more cores than the machine has", chain.ops.size());
+  const StageCores sc = stage_cores(g, chain, m);
+  if (sc.cores.empty()) {
+    d.reason = sc.reason;
     return plan;
   }
+  const std::vector<int>& cores = sc.cores;
+  const int cube_pool = sc.cube_pool;
+  // Weight preload waves: with every stage loading at once the loads share
+  // HBM and the first stage's weights are in no sooner than the last's.
+  // In waves, each wave of consecutive cube stages starts loading when the
+  // one before it has its weights (a cross-core barrier), so early stages
+  // compute while later ones load: weights arrive in pipeline order. Bit i
+  // of wave_starts opens a new wave at cube stage i.
+  std::vector<int> wave(chain.ops.size(), 0);
+  std::vector<std::uint32_t> wave_cores{0};
+  {
+    int cube_index = 0;
+    for (std::size_t s = 0; s < chain.ops.size(); ++s) {
+      if (!workloads::is_matmul_like(g.op(chain.ops[s]).kind)) continue;
+      if (cube_index > 0 && cube_index < 32 && (wave_starts >> cube_index & 1u)) wave_cores.push_back(0);
+      wave[s] = static_cast<int>(wave_cores.size()) - 1;
+      ++cube_index;
+    }
+  }
+  std::vector<double> wave_bytes(wave_cores.size(), 0.0), wave_preload(wave_cores.size(), 0.0);
   int next_cube = 0, next_vec = split ? 0 : cube_pool;
-  int cube_left = cube_pool - cube_stages, vec_left = split ? vec_pool - vec_stages : 0;
-  double cube_work_left = cube_work, vec_work_left = vec_work;
 
   arch::Program& program = d.program;
   program.cube_cores.resize(static_cast<std::size_t>(m.cube_cores));
   program.vector_cores.resize(split ? static_cast<std::size_t>(m.vector_cores) : 0);
-  double slowest = 0, preload = 0;
+  std::vector<double> first_block_share;  // per stage
   for (std::size_t s = 0; s < chain.ops.size(); ++s) {
     const auto& op = g.op(chain.ops[s]);
     const bool cube = workloads::is_matmul_like(op.kind);
@@ -134,13 +189,8 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     stage.op = chain.ops[s];
     stage.name = op.name;
     stage.cube = cube;
-    const double work = cube ? static_cast<double>(op.flops) : static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
-    double& work_left = cube ? cube_work_left : vec_work_left;
-    int& left = cube ? cube_left : vec_left;
-    const int extra = work_left > 0 ? static_cast<int>(std::floor(left * work / work_left)) : 0;
-    stage.cores = 1 + extra;
-    left -= extra;
-    work_left -= work;
+    stage.cores = cores[s];
+    stage.wave = wave[s];
     const auto tag = static_cast<std::uint32_t>(program.op_names.size());
     program.op_names.push_back(op.name);
     if (cube) {
@@ -163,15 +213,24 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       sg.out_stride = out_stride;
       sg.first_core = stage.first_core;
       sg.cores = stage.cores;
+      sg.input_streamed = !first;
+      const auto w = static_cast<std::size_t>(wave[s]);
+      if (w > 0) sg.wait_barrier = arch::barrier_address(static_cast<std::uint32_t>(w - 1), wave_cores[w - 1]);
+      if (w + 1 < wave_cores.size()) sg.arrive_barrier = arch::barrier_address(static_cast<std::uint32_t>(w), 1);
       const StageGemmFit fit = fit_stage_gemm(sg, m);
       if (!fit.tiling) {
         d.reason = fmt::format("stage '{}': {}", op.name, fit.reason);
         return plan;
       }
-      emit_stage_gemm(sg, *fit.tiling, m, tag, program);
+      wave_cores[w] += static_cast<std::uint32_t>(emit_stage_gemm(sg, *fit.tiling, m, tag, program));
       const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
       stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
-      preload = std::max(preload, c.preload_cycles);
+      stage.handoff_cycles = c.handoff_cycles + m.onchip_latency_cycles;
+      wave_preload[w] = std::max(wave_preload[w], c.preload_cycles);
+      wave_bytes[w] += c.weight_bytes;
+      // The first micro-batch's last column block waits for the last
+      // weight block; the blocks before it overlap the load.
+      first_block_share.push_back(1.0 / static_cast<double>(ceil_div(fit.tiling->slice, fit.tiling->bn)));
     } else {
       stage.first_core = next_vec;
       next_vec += stage.cores;
@@ -195,11 +254,22 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
         auto& code = dst.at(static_cast<std::size_t>(stage.first_core + i)).instructions;
         code.insert(code.end(), src[static_cast<std::size_t>(i)].instructions.begin(), src[static_cast<std::size_t>(i)].instructions.end());
       }
-      // MTE2 in and MTE3 out of each worker bound an element-wise stage.
-      stage.cycles_per_micro_batch =
-          static_cast<double>(std::max(in_stride, out_stride)) / stage.cores / m.gm_read_Bpc;
+      // MTE2 in and MTE3 out of each worker, with a memory latency per
+      // tile, bound an element-wise stage; its traffic stays on chip.
+      VectorProblem v;
+      v.elements = g.tensor(out).elements() / chain.rows * rows_per_mb;
+      v.dtype = g.tensor(out).dtype;
+      v.in_bytes_per_element = static_cast<double>(in_stride) / static_cast<double>(v.elements);
+      v.out_bytes_per_element = static_cast<double>(out_stride) / static_cast<double>(v.elements);
+      v.passes = vector_passes_for(op.kind);
+      MachineView workers = m;
+      (split ? workers.vector_cores : workers.cube_cores) = stage.cores;
+      workers.hbm_Bps = 0;
+      workers.gm_latency_cycles = m.onchip_latency_cycles;
+      stage.cycles_per_micro_batch = estimate_vector_seconds(v, workers) * m.core_clock_hz;
+      stage.handoff_cycles = m.onchip_latency_cycles;
+      first_block_share.push_back(1.0);
     }
-    slowest = std::max(slowest, stage.cycles_per_micro_batch);
     d.stages.push_back(stage);
   }
 
@@ -216,19 +286,37 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
     }
     d.queues[q].read_bytes_per_entry = reads;
   }
-  // Fill and drain: the first micro-batch crosses every stage, then one
-  // leaves per slowest-stage period. Weight slices load once, in parallel,
-  // sharing HBM.
-  double fill = 0;
-  for (const auto& st : d.stages) fill += st.cycles_per_micro_batch;
-  double weights = 0;
-  for (auto id : chain.ops) weights += static_cast<double>(g.op(id).bytes_read.weight);
-  const double preload_s = std::max(preload / m.core_clock_hz, m.hbm_Bps > 0 ? weights / m.hbm_Bps : 0.0);
-  plan.seconds = preload_s + (fill + static_cast<double>(T - 1) * slowest) / m.core_clock_hz;
+  // The stages of a wave load their weight slices at once, sharing HBM, and
+  // end together; a cube stage's first micro-batch can finish no sooner
+  // than one column block after its wave's load. From there micro-batch t
+  // leaves stage s once stage s has finished micro-batch t-1 and stage s-1
+  // has handed it micro-batch t through a queue (memory latency): the
+  // pipeline fills, runs at its slowest stage and drains.
+  std::vector<double> loaded(wave_cores.size(), 0.0);
+  for (std::size_t w = 0; w < loaded.size(); ++w) {
+    const double own = std::max(wave_preload[w], m.hbm_Bps > 0 ? wave_bytes[w] / m.hbm_Bps * m.core_clock_hz : 0.0);
+    loaded[w] = (w > 0 ? loaded[w - 1] + m.gm_latency_cycles : 0.0) + own;
+  }
+  std::vector<double> done(d.stages.size(), 0.0);
+  for (std::uint64_t t = 0; t < T; ++t) {
+    double upstream = 0;
+    for (std::size_t s = 0; s < d.stages.size(); ++s) {
+      const double c = d.stages[s].cycles_per_micro_batch;
+      double start = std::max(done[s], s > 0 ? upstream + d.stages[s - 1].handoff_cycles : 0.0);
+      const double weights_in = loaded[static_cast<std::size_t>(wave[s])];
+      if (t == 0 && d.stages[s].cube) start = std::max(start, weights_in + c * first_block_share[s] - c);
+      done[s] = start + c;
+      upstream = done[s];
+    }
+  }
+  plan.seconds = (done.back() + d.stages.back().handoff_cycles) / m.core_clock_hz;
   d.estimated_seconds = plan.seconds;
   d.applies = true;
-  d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries",
-                         d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2);
+  d.weight_waves = wave_cores.size();
+  d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries, "
+                         "weights preloaded in {} wave{}",
+                         d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2,
+                         wave_cores.size(), wave_cores.size() == 1 ? "" : "s");
   return plan;
 }
 
@@ -238,8 +326,10 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   DataflowMapping none;
   const Chain chain = find_chain(graph);
   if (!chain.reason.empty()) {
-    none.reason = chain.reason;
-    return none;
+    // Not a chain: pipeline its layers instead, where they fit on chip.
+    DataflowMapping layered = map_layer_pipeline(graph, machine, options);
+    if (!layered.applies) layered.reason = fmt::format("{}, and as a layer pipeline: {}", chain.reason, layered.reason);
+    return layered;
   }
   if (chain.ops.size() - 1 > arch::kStreamQueues) {
     none.reason = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),
@@ -249,23 +339,54 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   const Placement placement = place_tensors(graph, machine, options.placement);
   // On-chip budget for queues: half the L2/SRAM, the rest stays a cache.
   const double budget = 0.5 * static_cast<double>(machine.sram_capacity > 0 ? machine.sram_capacity : machine.l2_capacity);
-  Plan best;
+  // Weights all at once, or in waves: each wave the fewest leading cube
+  // stages whose cores' MTE2 streams can take all of HBM's bandwidth (a
+  // smaller wave leaves HBM idle). A core's stream is blocking chunk reads,
+  // each paying the memory latency. The cost model picks.
+  const double chunk = static_cast<double>(std::max<Bytes>(1, machine.gm_chunk));
+  const double core_stream_Bps =
+      chunk / (chunk / machine.gm_read_Bpc + machine.gm_latency_cycles) * machine.core_clock_hz;
+  std::vector<std::uint32_t> wave_choices{0u};
+  if (machine.hbm_Bps > 0) {
+    const StageCores sizing = stage_cores(graph, chain, machine);
+    std::uint32_t starts = 0;
+    double rate = 0;
+    int cube_index = 0;
+    for (std::size_t s = 0; s < sizing.cores.size(); ++s) {
+      if (!workloads::is_matmul_like(graph.op(chain.ops[s]).kind)) continue;
+      if (rate >= machine.hbm_Bps && cube_index < 32) {
+        starts |= 1u << cube_index;
+        rate = 0;
+      }
+      rate += sizing.cores[s] * core_stream_Bps;
+      ++cube_index;
+    }
+    if (starts != 0) wave_choices.push_back(starts);
+  }
   std::string why = "no micro-batch size divides the rows";
-  for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
-    if (rows > chain.rows || chain.rows % rows != 0) continue;
-    Plan p = plan_for(graph, chain, machine, placement, rows);
+  const auto evaluate = [&](std::uint64_t rows, std::uint32_t wave_starts) {
+    Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts);
     if (!p.mapping.applies) {
       why = p.mapping.reason;
-      continue;
+      return p;
     }
     double queue_bytes = 0;
     for (const auto& q : p.mapping.queues) queue_bytes += static_cast<double>(q.entry_bytes * q.entries);
     if (queue_bytes > budget) {
       why = fmt::format("queues of {}-row micro-batches need {:.0f} B on chip, more than the {:.0f} B budget", rows,
                         queue_bytes, budget);
-      continue;
+      p.mapping.applies = false;
+      p.seconds = std::numeric_limits<double>::infinity();
     }
-    if (p.seconds < best.seconds) best = std::move(p);
+    return p;
+  };
+  Plan best;
+  for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
+    if (rows > chain.rows || chain.rows % rows != 0) continue;
+    for (std::uint32_t wave_starts : wave_choices) {
+      Plan p = evaluate(rows, wave_starts);
+      if (p.mapping.applies && p.seconds < best.seconds) best = std::move(p);
+    }
   }
   if (!best.mapping.applies) {
     none.reason = why;

@@ -5,11 +5,13 @@
 // bounded on-chip queues (arch/stream/) in micro-batches of rows: a stage
 // blocks on an empty input queue and on a full output queue, so the
 // pipeline fills, runs at the pace of its slowest stage, and drains. Weights
-// stay resident in the stage cores' L1 (stage_gemm.h).
+// stay resident in the stage cores' L1 (stage_gemm.h), preloaded during the
+// fill in pipeline order when the cost model says waves pay.
 //
 // Applies to graphs that are a chain (each op consumes the previous op's
-// output plus weights) whose matmuls are unbatched; anything else is
-// rejected with the reason.
+// output plus weights) whose matmuls are unbatched. Other graphs with
+// decoder layers go to the layer pipeline (layer_pipeline.h); anything else
+// is rejected with the reason.
 #include <string>
 #include <vector>
 
@@ -27,7 +29,9 @@ struct DataflowStage {
   std::string name;
   bool cube = true;  // a GEMM on cube cores, else element-wise on vector cores
   int first_core = 0, cores = 0;
-  double cycles_per_micro_batch = 0;  // cost model
+  int wave = 0;  // weight-preload wave of a cube stage
+  double cycles_per_micro_batch = 0;  // cost model: the pace of the stage
+  double handoff_cycles = 0;          // cost model: a micro-batch's last work to its arrival downstream
 };
 
 struct DataflowMapping {
@@ -37,6 +41,7 @@ struct DataflowMapping {
   std::vector<arch::StreamQueueSpec> queues;
   std::vector<DataflowStage> stages;
   std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;
+  std::size_t weight_waves = 1;  // preload waves, ordered by cross-core barriers
   double estimated_seconds = 0;
   Placement placement;
 };

@@ -222,7 +222,12 @@ int command_run(const RunOptions& o) {
       include = [&](const workloads::Op& op) { return sampled->simulates(op); };
     }
     mapper::DataflowMapping dataflow;
-    if (o.mapping != "kernel") dataflow = mapper::map_dataflow(graph, view, mapper_options);
+    if (o.mapping != "kernel" && !machine.streams()) {
+      dataflow.reason = hw.file + ": no network port serves the HBM tier, where the stream queues and barriers of "
+                                  "dataflow are routed";
+    } else if (o.mapping != "kernel") {
+      dataflow = mapper::map_dataflow(graph, view, mapper_options);
+    }
     // Kernel-by-kernel jobs are mapped and run one at a time (a model's
     // programs together do not fit in memory); the estimate is only needed
     // up front when dataflow is a real alternative, and such graphs are small.
