@@ -149,6 +149,7 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
   const double core_cycles = x.rounds * steady + first_load + first_b + strip_exposed +
                              x.block_store * (t.l0c_double_buffer ? 1.0 : x.rounds);
   const double core_seconds = core_cycles / machine.core_clock_hz;
+  cost.core_seconds = core_seconds;
   cost.seconds = std::max(core_seconds, x.memory_seconds);
   if (x.memory_seconds >= core_seconds) {
     cost.bound = "hbm";
@@ -160,6 +161,11 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
     cost.bound = x.hbm_share_Bpc > 0 && x.hbm_share_Bpc < machine.gm_read_Bpc ? "hbm" : "mte2";
   }
   return cost;
+}
+
+bool ranks_before(const GemmCost& a, const GemmCost& b) {
+  if (a.seconds != b.seconds) return a.seconds < b.seconds;
+  return a.core_seconds < b.core_seconds;
 }
 
 double gemm_lower_bound_seconds(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
