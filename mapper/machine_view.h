@@ -35,10 +35,10 @@ struct MachineView {
   // a DRAM row miss). A pipe's GM requests are blocking, one chunk of at
   // most gm_chunk bytes at a time, so every chunk pays it once.
   double gm_latency_cycles = 0;
+  // The same for a read the L2 holds, or one that stays on chip (a stream
+  // queue of layer-pipelined dataflow): the lookup and the NoC hops, no DRAM.
+  double gm_hit_latency_cycles = 0;
   Bytes gm_chunk = 64 * 1024;
-  // The same for a read that stays on chip (a stream queue of layer-
-  // pipelined dataflow): the NoC hops and the L2/SRAM access, no DRAM.
-  double onchip_latency_cycles = 0;
 
   // Chip-level memory bandwidth per tier, bytes per second.
   double hbm_Bps = 0;

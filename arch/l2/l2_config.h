@@ -18,6 +18,9 @@ struct L2Config {
   int banks = 0;
   double bank_bytes_per_cycle = 0;
   Cycles latency_cycles = 0;
+  // Dirty evictions gathered before they go below as one batch, as a memory
+  // controller's write queue drains; 0 sends each eviction at once.
+  Bytes writeback_buffer = 0;
   Tier tier = Tier::sram;  // the address tier a scratchpad holds, from its base
   // "<file>:<line>: l2.capacity", so an implementation that needs more of the
   // capacity (a whole number of sets) can say where it came from.

@@ -225,7 +225,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       wave_cores[w] += static_cast<std::uint32_t>(emit_stage_gemm(sg, *fit.tiling, m, tag, program));
       const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
       stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
-      stage.handoff_cycles = c.handoff_cycles + m.onchip_latency_cycles;
+      stage.handoff_cycles = c.handoff_cycles + m.gm_hit_latency_cycles;
       wave_preload[w] = std::max(wave_preload[w], c.preload_cycles);
       wave_bytes[w] += c.weight_bytes;
       // The first micro-batch's last column block waits for the last
@@ -265,9 +265,9 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       MachineView workers = m;
       (split ? workers.vector_cores : workers.cube_cores) = stage.cores;
       workers.hbm_Bps = 0;
-      workers.gm_latency_cycles = m.onchip_latency_cycles;
+      workers.gm_latency_cycles = m.gm_hit_latency_cycles;
       stage.cycles_per_micro_batch = estimate_vector_seconds(v, workers) * m.core_clock_hz;
-      stage.handoff_cycles = m.onchip_latency_cycles;
+      stage.handoff_cycles = m.gm_hit_latency_cycles;
       first_block_share.push_back(1.0);
     }
     d.stages.push_back(stage);

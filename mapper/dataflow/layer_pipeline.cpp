@@ -82,7 +82,7 @@ double estimate(const workloads::Graph& g, const MachineView& m, const MapperOpt
   GemmTilingCache cache(options.search);
   double seconds = 0;
   for_each_kernel_job(g, stage_view(m, stages), cache, options, [&](Job& job) {
-    seconds += job.estimated_seconds + 2.0 * m.onchip_latency_cycles / m.core_clock_hz;
+    seconds += job.estimated_seconds + 2.0 * m.gm_hit_latency_cycles / m.core_clock_hz;
   });
   return seconds;
 }
@@ -175,7 +175,7 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
     for (const auto* cores : {&job.program.cube_cores, &job.program.vector_cores}) {
       for (const auto& core : *cores) instructions += core.instructions.size() + 2;
     }
-    seconds += job.estimated_seconds + 2.0 * m.onchip_latency_cycles / m.core_clock_hz;
+    seconds += job.estimated_seconds + 2.0 * m.gm_hit_latency_cycles / m.core_clock_hz;
     DataflowStage st;
     st.op = job.op;
     st.name = job.name;

@@ -20,18 +20,26 @@ double cube_steps(std::uint64_t m, std::uint64_t k, std::uint64_t n, const std::
 }
 
 // MTE2 cycles for one load instruction. The pipe sends one blocking request
-// per chunk. Alone, a request takes the longer of its latency and its path
-// time; when every core streams from HBM at once, each request also waits
-// for its share of HBM behind the other cores' requests (Little's law: few,
-// small requests in flight cannot fill HBM). `hbm_share_Bpc` is the HBM
-// rate one core's misses get.
-double load_cycles(double bytes, const MachineView& m, double hbm_share_Bpc) {
+// per chunk, which takes the longer of its path time and the time its data
+// needs to be ready (the NoC streams data as it comes, so latency hides under
+// a long path time). A request the L2 holds is ready after the L2's latency.
+// One that misses waits for DRAM's latency plus its bytes at the HBM rate
+// that core's misses get: HBM's rate split among the active cores that miss
+// at once (Little's law: few, small requests in flight cannot fill HBM).
+// The first read of a panel misses and the later ones hit,
+// so a `miss_fraction` of requests pay the miss time and the rest the hit
+// time; averaging the times, not the fraction, keeps a core that streams
+// misses and then hits from looking evenly HBM-bound.
+double load_cycles(double bytes, const MachineView& m, double hbm_share_Bpc, double miss_fraction) {
   if (bytes <= 0) return 0;
   const double chunk = static_cast<double>(std::max<Bytes>(1, m.gm_chunk));
   const double chunks = std::ceil(bytes / chunk);
   const double each = bytes / chunks;
-  const double queued = hbm_share_Bpc > 0 ? m.gm_latency_cycles + each / hbm_share_Bpc : m.gm_latency_cycles;
-  return chunks * std::max(each / m.gm_read_Bpc, queued);
+  const double path = each / m.gm_read_Bpc;
+  const double hit = std::max(path, m.gm_hit_latency_cycles);
+  const double miss =
+      std::max(path, hbm_share_Bpc > 0 ? m.gm_latency_cycles + each / hbm_share_Bpc : m.gm_latency_cycles);
+  return chunks * (miss_fraction * miss + (1.0 - miss_fraction) * hit);
 }
 
 // The per-core and chip-level terms both the estimate and the lower bound
@@ -47,6 +55,7 @@ struct Terms {
   double memory_seconds = 0;  // unique bytes at peak HBM rate
   double gm_bytes = 0;
   double hbm_share_Bpc = 0;   // HBM rate left for one core's misses
+  double a_miss = 1, b_miss = 1;  // share of each operand's reads that miss L2
 };
 
 Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {
@@ -95,15 +104,21 @@ Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machin
     const double miss_fraction = std::min(1.0, unique / x.gm_bytes);
     x.hbm_share_Bpc = memory_Bps / machine.core_clock_hz / (active * miss_fraction);
   }
+  // Every read of an operand after its first may hit L2: A is read once per
+  // block column it meets, B once per block row of every item sharing it.
+  x.a_miss = 1.0 / a_loads;
+  x.b_miss = 1.0 / (static_cast<double>(m_blocks) * shared);
   x.block_cube = cube_steps(t.bm, t.bk0, t.bn, shape) * k_tiles / sparse_gain(p, machine) +
                  machine.cube_fill_drain_cycles * k_tiles;
-  const double a_panel = t.a_resident ? 0.0 : load_cycles(panel_k * rows * a_bytes, machine, x.hbm_share_Bpc);
-  x.block_load = k_panels * (a_panel + load_cycles(panel_k * cols * b_bytes, machine, x.hbm_share_Bpc));
+  const double a_panel =
+      t.a_resident ? 0.0 : load_cycles(panel_k * rows * a_bytes, machine, x.hbm_share_Bpc, x.a_miss);
+  x.block_load = k_panels * (a_panel + load_cycles(panel_k * cols * b_bytes, machine, x.hbm_share_Bpc, x.b_miss));
   x.block_store = rows * cols * c_bytes / machine.gm_write_Bpc;
   x.l0_moves = static_cast<double>(p.k) *
                (t.bm * a_bytes / machine.l1_to_l0a_Bpc + t.bn * element_bytes(p.b_dtype) / machine.l1_to_l0b_Bpc);
   if (t.a_resident) {
-    x.strip_load = k_panels * load_cycles(rows * panel_k * a_bytes, machine, x.hbm_share_Bpc);  // one load per panel
+    // One load per panel.
+    x.strip_load = k_panels * load_cycles(rows * panel_k * a_bytes, machine, x.hbm_share_Bpc, x.a_miss);
     // A contiguous run of `rounds` blocks crosses at most this many strips.
     x.strips = std::ceil(x.rounds / static_cast<double>(n_blocks)) + 1.0;
   }
@@ -126,12 +141,15 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
   // first block's B panels (emit_gemm), so only what that block's loads
   // take beyond the steady period shows.
   const double first_load =
-      t.a_resident ? 0.0 : load_cycles(panel_k * std::min<std::uint64_t>(t.bm, p.m) * a_bytes, machine, x.hbm_share_Bpc);
+      t.a_resident ? 0.0
+                   : load_cycles(panel_k * std::min<std::uint64_t>(t.bm, p.m) * a_bytes, machine, x.hbm_share_Bpc,
+                                 x.a_miss);
   const double first_b = x.block_load / std::max(1.0, static_cast<double>(ceil_div(p.k, t.bk1)));
   const double strip_exposed = x.strips * std::max(0.0, x.block_load + x.strip_load - steady);
   const double core_cycles = x.rounds * steady + first_load + first_b + strip_exposed +
                              x.block_store * (t.l0c_double_buffer ? 1.0 : x.rounds);
   const double core_seconds = core_cycles / machine.core_clock_hz;
+  cost.core_seconds = core_seconds;
   cost.seconds = std::max(core_seconds, x.memory_seconds);
   if (x.memory_seconds >= core_seconds) {
     cost.bound = "hbm";
@@ -143,6 +161,11 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
     cost.bound = x.hbm_share_Bpc > 0 && x.hbm_share_Bpc < machine.gm_read_Bpc ? "hbm" : "mte2";
   }
   return cost;
+}
+
+bool ranks_before(const GemmCost& a, const GemmCost& b) {
+  if (a.seconds != b.seconds) return a.seconds < b.seconds;
+  return a.core_seconds < b.core_seconds;
 }
 
 double gemm_lower_bound_seconds(const GemmProblem& p, const GemmTiling& t, const MachineView& machine) {

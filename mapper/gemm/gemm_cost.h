@@ -12,10 +12,16 @@ struct GemmCost {
   double cube_cycles_per_core = 0;   // busiest core
   double load_cycles_per_core = 0;   // busiest core, MTE2
   double gm_bytes = 0;               // bytes every core loads, summed
+  double core_seconds = 0;           // the busiest core's time, HBM aside
   const char* bound = "cube";        // which term set `seconds`
 };
 
 GemmCost estimate_gemm(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine);
+
+// Whether `a` ranks before `b`: less time, or the same time (both bound by
+// HBM's unique bytes) with less time on the busiest core, which leaves the
+// cores slack the HBM bound cannot show.
+bool ranks_before(const GemmCost& a, const GemmCost& b);
 
 // A bound no execution of this tiling can beat (cube work with no stalls,
 // unique bytes at peak HBM rate); searches prune with it.

@@ -30,7 +30,7 @@ GemmChoice search_gemm_tiling(const GemmProblem& p, const MachineView& machine, 
     ++evaluated;
     const GemmCost c = estimate_gemm(p, t, machine);
     search->report(c.seconds);
-    auto at = std::find_if(top.begin(), top.end(), [&](const auto& e) { return c.seconds < e.first.seconds; });
+    auto at = std::find_if(top.begin(), top.end(), [&](const auto& e) { return ranks_before(c, e.first); });
     if (at != top.end() || top.size() < keep) {
       top.insert(at, {c, t});
       if (top.size() > keep) top.pop_back();

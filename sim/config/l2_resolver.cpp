@@ -19,6 +19,8 @@ const ParamTable kL2Params(
         {"banks", "32", "", "independent banks, interleaved by line"},
         {"bandwidth", "8 TB/s", "B/cycle", "total over all banks (split evenly), B/cycle or a rate"},
         {"latency_cycles", "64", "cycles", "access pipeline latency added to every request"},
+        {"writeback_buffer", "0 B", "B",
+         "dirty evictions gathered and sent below as one batch, like a controller's write queue; 0 = at once (cache)"},
         {"tier", "sram", "", "address tier a scratchpad holds, starting at that tier's base (scratchpad)"},
     });
 static const ParamTableRegistration kL2Reg(kL2Params);
@@ -42,6 +44,7 @@ L2Config resolve_l2_config(const ConfigNode& section) {
   c.banks = static_cast<int>(r["banks"].as_positive_int());
   c.bank_bytes_per_cycle = bytes_per_cycle(r["bandwidth"], c.clock) / c.banks;
   c.latency_cycles = r["latency_cycles"].as_count();
+  c.writeback_buffer = r["writeback_buffer"].as_bytes();
   const std::string tier = r["tier"].as_choice({"sram", "hbm", "ddr"});
   c.tier = tier == "hbm" ? Tier::hbm : tier == "ddr" ? Tier::ddr : Tier::sram;
   return c;

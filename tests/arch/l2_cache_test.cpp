@@ -41,7 +41,8 @@ struct Bench {
   FixedRateMemory hbm;
   std::vector<std::unique_ptr<ProbeInitiator>> cores;
 
-  explicit Bench(int initiators = 1) : l2("l2", cache_config()), hbm("hbm", kHbmRate, kHbmLatency) {
+  explicit Bench(int initiators = 1, const std::string& extra = "")
+      : l2("l2", cache_config("8 KiB", "4", extra)), hbm("hbm", kHbmRate, kHbmLatency) {
     l2.to_memory.bind(hbm.in);
     for (int i = 0; i < initiators; ++i) {
       cores.push_back(std::make_unique<ProbeInitiator>(("core" + std::to_string(i)).c_str()));
@@ -164,6 +165,44 @@ TEST(L2Cache, WritesAllocateWithoutFetchAndWriteBackOnEviction) {
   EXPECT_TRUE(last.write);
   EXPECT_EQ(last.address, block(0));
   EXPECT_EQ(b.hbm.bytes_read, static_cast<Bytes>(kWays) * kBlock);  // the write itself fetched nothing
+}
+
+// With a write-back buffer, dirty evictions wait until it holds its size and
+// then go below together, lowest address first, merged where they touch.
+TEST(L2Cache, WriteBackBufferSendsEvictionsAsOneBatchInAddressOrder) {
+  Bench b(1, "writeback_buffer: 24 KiB\n");
+  // block(s, k): the k-th block of set s; block(0, 0) and block(1, 0) are adjacent.
+  auto block = [](int set, int k) {
+    return kHbmBase + static_cast<Bytes>(set) * kBlock + static_cast<Bytes>(k) * kSetStride;
+  };
+  std::size_t writes_before_third_eviction = 0;
+  auto writes = [&] {
+    std::size_t n = 0;
+    for (const auto& r : b.hbm.requests) n += r.write ? 1 : 0;
+    return n;
+  };
+  b.cores[0]->script = [&](ProbeInitiator& p) {
+    p.write(block(0, 1), kBlock);
+    p.write(block(0, 0), kBlock);
+    p.write(block(1, 0), kBlock);
+    for (int k = 2; k <= kWays + 1; ++k) p.read(block(0, k), kLine);  // evict block(0, 1), then block(0, 0)
+    writes_before_third_eviction = writes();
+    for (int k = 1; k <= kWays; ++k) p.read(block(1, k), kLine);  // evicts block(1, 0): 24 KiB buffered
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(writes_before_third_eviction, 0u) << "16 KiB of evictions stay in a 24 KiB buffer";
+  std::vector<FixedRateMemory::Request> written;
+  for (const auto& r : b.hbm.requests) {
+    if (r.write) written.push_back(r);
+  }
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written[0].address, block(0, 0));  // lowest first, merged with its neighbour block(1, 0)
+  EXPECT_EQ(written[0].bytes, 2 * kBlock);
+  EXPECT_EQ(written[1].address, block(0, 1));
+  EXPECT_EQ(written[1].bytes, kBlock);
+  EXPECT_EQ(b.hbm.bytes_written, 3 * kBlock);
+  EXPECT_EQ(b.stat("writebacks"), 3u);
+  EXPECT_EQ(b.stat("writeback_bytes"), 3 * kBlock);
 }
 
 TEST(L2Cache, PartialLineMissFetchesTheWholeLine) {

@@ -53,9 +53,7 @@ double check(const std::vector<Shape>& shapes, int* within) {
   return worst;
 }
 
-// Target of issue 5 not met yet: 19 of 22 shapes are within 10%, the worst
-// at 1.28x (L2-hit latency is charged as DRAM latency). Disabled, not loosened.
-TEST(CostModel, DISABLED_TopChoiceWithin10PercentOfSimulatedBestShapesA) {
+TEST(CostModel, TopChoiceWithin10PercentOfSimulatedBestShapesA) {
   int within = 0;
   const std::vector<Shape> shapes = {
       {1, 512, 1024, 1024}, {1, 1024, 1024, 1024}, {1, 256, 4096, 4096}, {1, 2048, 1024, 2048},
@@ -67,8 +65,7 @@ TEST(CostModel, DISABLED_TopChoiceWithin10PercentOfSimulatedBestShapesA) {
   EXPECT_EQ(within, static_cast<int>(shapes.size()));
 }
 
-// Target of issue 5 not met yet; see ShapesA.
-TEST(CostModel, DISABLED_TopChoiceWithin10PercentOfSimulatedBestShapesB) {
+TEST(CostModel, TopChoiceWithin10PercentOfSimulatedBestShapesB) {
   int within = 0;
   const std::vector<Shape> shapes = {
       {32, 128, 128, 128},  {32, 1, 128, 2048},  {8, 4, 128, 2048},   {32, 128, 2048, 128},

@@ -7,7 +7,11 @@
 // fetches the missing lines from below; misses of one request that are
 // contiguous in memory go down as one request. Dirty lines of an evicted block
 // are written back as posted writes after the request's fetches, so they take
-// HBM bandwidth from later requests but not from this one.
+// HBM bandwidth from later requests but not from this one. With a write-back
+// buffer they first gather there and go down together, in address order, once
+// it holds `writeback_buffer` bytes: DRAM then turns its bus around once per
+// batch instead of once per evicted block, as a controller's write queue,
+// drained in bursts between reads, achieves.
 //
 // Timing: every request occupies the banks it touches (bank_array.h); a hit
 // completes when its banks are done plus latency_cycles; a request with
@@ -44,6 +48,7 @@ class Cache final : public L2Model {
         block_(c.block_bytes),
         lines_per_block_(static_cast<unsigned>(c.block_bytes / c.line_bytes)),
         latency_(c.clock.to_ticks(static_cast<double>(c.latency_cycles))),
+        writeback_buffer_(c.writeback_buffer),
         tags_(make_tags(c)),
         banks_(c.banks, c.line_bytes, c.bank_bytes_per_cycle, c.clock),
         stats_("l2", "shared L2 cache"),
@@ -100,14 +105,38 @@ class Cache final : public L2Model {
     for (const auto& v : dirty_victims_) {
       writebacks_ += 1;
       for_each_line_run(v.dirty, [&](unsigned line, unsigned count) {
-        below.write_back(now, v.block * block_ + line * line_, count * line_);
-        writeback_bytes_ += count * line_;
+        pending_writes_.push_back({v.block * block_ + line * line_, count * line_});
+        pending_write_bytes_ += count * line_;
       });
     }
+    if (pending_write_bytes_ > 0 && pending_write_bytes_ >= writeback_buffer_) drain_writes(now, below);
     return std::max(banks_done, fetch_done_) + latency_;
   }
 
  private:
+  struct WriteRun {
+    std::uint64_t address;
+    Bytes bytes;
+  };
+
+  // Sends the gathered write-backs below in address order, merging runs
+  // that touch, so rows open once per batch.
+  void drain_writes(Tick now, Backing& below) {
+    std::sort(pending_writes_.begin(), pending_writes_.end(),
+              [](const WriteRun& a, const WriteRun& b) { return a.address < b.address; });
+    std::size_t i = 0;
+    while (i < pending_writes_.size()) {
+      WriteRun run = pending_writes_[i++];
+      while (i < pending_writes_.size() && pending_writes_[i].address == run.address + run.bytes) {
+        run.bytes += pending_writes_[i++].bytes;
+      }
+      below.write_back(now, run.address, run.bytes);
+      writeback_bytes_ += run.bytes;
+    }
+    pending_writes_.clear();
+    pending_write_bytes_ = 0;
+  }
+
   void queue_fetch(Tick now, Backing& below, std::uint64_t address, Bytes bytes) {
     if (pending_bytes_ && pending_address_ + pending_bytes_ == address) {
       pending_bytes_ += bytes;
@@ -127,6 +156,7 @@ class Cache final : public L2Model {
   Bytes line_, block_;
   unsigned lines_per_block_;
   Tick latency_;
+  Bytes writeback_buffer_;
   SectorTags tags_;
   BankArray banks_;
   StatGroup stats_;
@@ -138,6 +168,10 @@ class Cache final : public L2Model {
   std::uint64_t pending_address_ = 0;
   Bytes pending_bytes_ = 0;
   std::vector<SectorTags::Victim> dirty_victims_;
+
+  // The write-back buffer: dirty runs evicted but not yet sent below.
+  std::vector<WriteRun> pending_writes_;
+  Bytes pending_write_bytes_ = 0;
 };
 
 const L2Registration reg("l2", "cache",

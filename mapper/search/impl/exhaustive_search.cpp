@@ -1,6 +1,7 @@
 // Exhaustive search with pruning: walks the mapspace in order, skipping a
-// candidate whose lower bound (gemm_lower_bound_seconds) cannot beat the
-// best cost reported so far, and one that does not fit the buffers.
+// candidate whose lower bound (gemm_lower_bound_seconds) cannot beat or tie
+// the best cost reported so far (a tie may still rank first, see
+// ranks_before), and one that does not fit the buffers.
 #include <limits>
 
 #include "mapper/gemm/gemm_cost.h"
@@ -18,7 +19,7 @@ class ExhaustiveSearch : public Search {
       const std::size_t i = cursor_++;
       const GemmTiling t = space_.at(i);
       if (gemm_tiling_error(space_.problem(), t, space_.machine())) continue;
-      if (gemm_lower_bound_seconds(space_.problem(), t, space_.machine()) >= best_) {
+      if (gemm_lower_bound_seconds(space_.problem(), t, space_.machine()) > best_) {
         ++pruned_;
         continue;
       }
