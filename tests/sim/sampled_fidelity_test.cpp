@@ -42,7 +42,11 @@ void expect_sampled_matches_exact(const std::string& args, const std::string& na
   const double t_exact = exact["seconds"].get<double>();
   const double t_sampled = sampled["seconds"].get<double>();
   const double error = std::abs(t_sampled - t_exact);
-  EXPECT_LE(error, s["error_estimate_seconds"].get<double>())
+  // The estimate is a 95 % half-width from the spread of the sampled layers:
+  // it misses one run in twenty by design and cannot see a bias every sample
+  // shares (state left by skipped layers), so one run is held to twice it —
+  // an estimate overconfident by more than that is wrong — and to kBound.
+  EXPECT_LE(error, 2 * s["error_estimate_seconds"].get<double>())
       << name << ": exact " << t_exact << " s, sampled " << t_sampled << " s";
   EXPECT_LE(error / t_exact, kBound) << name << ": exact " << t_exact << " s, sampled " << t_sampled << " s";
   EXPECT_NEAR(s["error_estimate_relative"].get<double>(), s["error_estimate_seconds"].get<double>() / t_sampled,
