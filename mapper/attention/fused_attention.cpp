@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "mapper/flags.h"
 #include "mapper/fusion/cube_tile.h"
+#include "mapper/fusion/fused_fit.h"
 #include "mapper/fusion/workspace.h"
 
 namespace npusim::mapper {
@@ -542,21 +543,9 @@ std::optional<std::string> attention_tiling_error(const AttentionProblem& p, con
   if (t.bm == 0 || t.bn == 0) return std::string("fused attention tile sizes must be positive");
   if (!m.cube_shape.count(p.score.a_dtype)) return fmt::format("the cube has no {} mode", dtype_name(p.score.a_dtype));
   const AttentionFootprint f = attention_footprint(p, t, m);
-  auto over = [&](const char* name, Bytes need, Bytes have) -> std::optional<std::string> {
-    if (need > have) return fmt::format("{}: {} needs {} B but holds {} B", t.describe(), name, need, have);
-    return std::nullopt;
-  };
-  if (auto e = over("L1", f.l1, m.l1)) return e;
-  if (auto e = over("L0C", f.l0c, m.l0c)) return e;
-  if (auto e = over("UB", f.ub, m.ub)) return e;
-  if (auto e = over("the fusion workspace of a core", f.workspace, fusion_workspace_per_core(m))) return e;
   // A query row block and one K chunk must fit half of L0A (cube_tile.cpp).
-  const double a_bytes = bytes_per(p.score.a_dtype);
-  if (static_cast<double>(t.bm) * 16 * a_bytes > static_cast<double>(m.l0a / 2)) {
-    return fmt::format("{}: L0A needs {} B per chunk but a slot holds {} B", t.describe(),
-                       static_cast<Bytes>(t.bm * 16 * a_bytes), m.l0a / 2);
-  }
-  return std::nullopt;
+  const auto chunk = static_cast<Bytes>(static_cast<double>(t.bm) * 16 * bytes_per(p.score.a_dtype));
+  return fused_overflow(t.describe(), {f.l1, f.l0c, f.ub, f.workspace, chunk}, m);
 }
 
 AttentionTiling choose_attention_tiling(const AttentionProblem& p, const MachineView& m) {

@@ -1,5 +1,9 @@
 #include "mapper/fusion/fused_jobs.h"
 
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "mapper/attention/fused_attention.h"
@@ -28,6 +32,29 @@ Bytes tensor_bytes(const workloads::Graph& graph, workloads::OpId op) {
   return o.outputs.empty() ? 0 : graph.tensor(o.outputs.front()).bytes();
 }
 
+// What every fused job shares: its name, the ops it stands for, the GM
+// round trip it saves, an empty program, and the vector work the operand
+// formats cost (dequantizing a compressed operand is the same as unfused).
+Job fused_job(std::string name, std::string kind, workloads::OpId op,
+              std::vector<workloads::OpId> covers, Bytes kept_on_chip, const MachineView& machine) {
+  Job job;
+  job.name = std::move(name);
+  job.kind = std::move(kind);
+  job.op = op;
+  job.covers = std::move(covers);
+  job.kept_on_chip = kept_on_chip;
+  job.program = empty_program(machine);
+  job.program.op_names = {job.name};
+  return job;
+}
+
+void emit_operand_work(const workloads::Graph& graph, std::initializer_list<std::pair<workloads::OpId, const GemmProblem*>> gemms,
+                       const MachineView& machine, Job& job) {
+  for (const auto& [id, problem] : gemms) {
+    for (const auto& extra : operand_work(graph, id, *problem).alongside) emit_vector(extra, machine, 0, job.program);
+  }
+}
+
 }  // namespace
 
 Job fused_attention_job(const workloads::Graph& graph, const AttentionChain& chain, const Placement& placement,
@@ -36,21 +63,12 @@ Job fused_attention_job(const workloads::Graph& graph, const AttentionChain& cha
   p.score = gemm_problem_for(graph, chain.score, placement);
   p.context = gemm_problem_for(graph, chain.context, placement);
   const AttentionTiling tiling = choose_attention_tiling(p, machine);
-  Job job;
-  job.name = scope_of(graph.op(chain.score).name) + "fused_attention";
-  job.kind = "FusedAttention";
-  job.op = chain.context;
-  job.covers = {chain.score, chain.softmax, chain.context};
   // Scores and probabilities are each written once and read once unfused.
-  job.kept_on_chip = 2 * (tensor_bytes(graph, chain.score) + tensor_bytes(graph, chain.softmax));
-  job.program = empty_program(machine);
-  job.program.op_names = {job.name};
+  Job job = fused_job(scope_of(graph.op(chain.score).name) + "fused_attention", "FusedAttention", chain.context,
+                      {chain.score, chain.softmax, chain.context},
+                      2 * (tensor_bytes(graph, chain.score) + tensor_bytes(graph, chain.softmax)), machine);
   emit_fused_attention(p, tiling, machine, placement.workspace_address, 0, job.program);
-  // Dequantizing a compressed KV cache costs the same vector work as unfused.
-  for (auto id : {chain.score, chain.context}) {
-    const GemmProblem& g = id == chain.score ? p.score : p.context;
-    for (const auto& extra : operand_work(graph, id, g).alongside) emit_vector(extra, machine, 0, job.program);
-  }
+  emit_operand_work(graph, {{chain.score, &p.score}, {chain.context, &p.context}}, machine, job);
   job.estimated_seconds = estimate_fused_attention_seconds(p, tiling, machine);
   job.tiling = tiling.describe();
   return job;
@@ -69,19 +87,11 @@ Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, co
   p.out_bytes_per_element = dtype_bits(out.dtype) / 8.0 * extras.out_bytes_scale;
   p.quantize = !extras.passes.empty();
   const SwigluTiling tiling = choose_swiglu_tiling(p, cache.choose(p.gate, machine).tiling, machine);
-  Job job;
-  job.name = scope_of(graph.op(chain.gate).name) + "fused_gate_up_swiglu";
-  job.kind = "FusedSwiGLU";
-  job.op = chain.act;
-  job.covers = {chain.gate, chain.up, chain.act};
-  job.kept_on_chip = 2 * (tensor_bytes(graph, chain.gate) + tensor_bytes(graph, chain.up));
-  job.program = empty_program(machine);
-  job.program.op_names = {job.name};
+  Job job = fused_job(scope_of(graph.op(chain.gate).name) + "fused_gate_up_swiglu", "FusedSwiGLU", chain.act,
+                      {chain.gate, chain.up, chain.act},
+                      2 * (tensor_bytes(graph, chain.gate) + tensor_bytes(graph, chain.up)), machine);
   emit_fused_swiglu(p, tiling, machine, placement.workspace_address, 0, job.program);
-  for (auto id : {chain.gate, chain.up}) {
-    const GemmProblem& g = id == chain.gate ? p.gate : p.up;
-    for (const auto& extra : operand_work(graph, id, g).alongside) emit_vector(extra, machine, 0, job.program);
-  }
+  emit_operand_work(graph, {{chain.gate, &p.gate}, {chain.up, &p.up}}, machine, job);
   job.estimated_seconds = estimate_swiglu_seconds(p, tiling, machine);
   job.tiling = tiling.describe();
   return job;

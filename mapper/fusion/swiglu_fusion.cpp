@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "mapper/flags.h"
 #include "mapper/fusion/cube_tile.h"
+#include "mapper/fusion/fused_fit.h"
 #include "mapper/fusion/workspace.h"
 
 namespace npusim::mapper {
@@ -91,19 +92,8 @@ std::optional<std::string> swiglu_tiling_error(const SwigluProblem& p, const Swi
   if (t.bm == 0 || t.bn == 0 || t.bk1 == 0) return std::string("fused SwiGLU tile sizes must be positive");
   if (!m.cube_shape.count(p.gate.a_dtype)) return fmt::format("the cube has no {} mode", dtype_name(p.gate.a_dtype));
   const Layout l = layout_of(p, t, m);
-  auto over = [&](const char* name, Bytes need, Bytes have) -> std::optional<std::string> {
-    if (need > have) return fmt::format("{}: {} needs {} B but holds {} B", t.describe(), name, need, have);
-    return std::nullopt;
-  };
-  if (auto e = over("L1", l.l1_total, m.l1)) return e;
-  if (auto e = over("L0C", l.l0c_total, m.l0c)) return e;
-  if (auto e = over("UB", l.ub_total, m.ub)) return e;
-  if (auto e = over("the fusion workspace of a core", l.ws_total, fusion_workspace_per_core(m))) return e;
-  if (static_cast<double>(t.bm) * 16 * l.a_bytes > static_cast<double>(m.l0a / 2)) {
-    return fmt::format("{}: L0A needs {} B per chunk but a slot holds {} B", t.describe(),
-                       static_cast<Bytes>(t.bm * 16 * l.a_bytes), m.l0a / 2);
-  }
-  return std::nullopt;
+  const auto chunk = static_cast<Bytes>(static_cast<double>(t.bm) * 16 * l.a_bytes);
+  return fused_overflow(t.describe(), {l.l1_total, l.l0c_total, l.ub_total, l.ws_total, chunk}, m);
 }
 
 SwigluTiling choose_swiglu_tiling(const SwigluProblem& p, const GemmTiling& g, const MachineView& m) {
