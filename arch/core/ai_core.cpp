@@ -354,7 +354,11 @@ void AiCore::gm_transfer(PipeState& p, const PipeStep& s) {
     const Tick duration = std::max(path, Tick{delay.value()});
     // The pipe is busy until the last byte lands; it runs ahead to then and
     // synchronises only when it next needs the kernel.
-    const Tick begin = p.local;
+    // A target may block inside b_transport (a stream queue entry not yet
+    // written, a barrier not yet reached): the transfer then starts when it
+    // returns, and its delay counts from there, not from the pipe's time
+    // before the call.
+    const Tick begin = std::max(p.local, now_ticks());
     p.local = begin + duration;
     account(p, duration);
     if (trace_ != nullptr) p.trace.add(label(s), begin, p.local);
