@@ -120,13 +120,88 @@ StageCores stage_cores(const workloads::Graph& g, const Chain& chain, const Mach
   return sc;
 }
 
+// One preload wave as the cost model sees it: its cores each stream a
+// slice, and arrive at the next wave's barrier once a fraction of it is in.
+struct WaveLoad {
+  double cores = 0, slice_bytes = 0, preload_cycles = 0, arrive_fraction = 1;
+};
+
+// Cycle each wave's slices are all in. The loads flow as a fluid: a loading
+// core streams at most its own blocking-read rate (slice over preload
+// cycles) and, when the loading cores ask for more than HBM delivers, they
+// share HBM evenly. Wave w starts a memory latency after every core of wave
+// w-1 has arrived, so an early arrival overlaps two waves' loads.
+std::vector<double> wave_load_finish(const std::vector<WaveLoad>& waves, double hbm_bytes_per_cycle,
+                                     double latency_cycles) {
+  const double inf = std::numeric_limits<double>::infinity(), eps = 1e-9;
+  const std::size_t n = waves.size();
+  std::vector<double> start(n, inf), finish(n, inf), in(n, 0.0), rate(n, 0.0);
+  std::vector<bool> arrived(n, false);
+  if (n == 0) return finish;
+  start[0] = 0;
+  double now = 0;
+  const auto cap = [&](std::size_t w) {
+    return waves[w].preload_cycles > 0 ? waves[w].slice_bytes / waves[w].preload_cycles : inf;
+  };
+  const auto arrive = [&](std::size_t w) {
+    arrived[w] = true;
+    if (w + 1 < n) start[w + 1] = now + latency_cycles;
+  };
+  for (;;) {
+    std::vector<std::size_t> active;
+    for (std::size_t w = 0; w < n; ++w) {
+      if (start[w] > now + eps || finish[w] < inf) continue;
+      if (waves[w].slice_bytes <= 0) {
+        finish[w] = now;
+        if (!arrived[w]) arrive(w);
+        continue;
+      }
+      active.push_back(w);
+    }
+    if (active.empty()) {
+      double next = inf;
+      for (std::size_t w = 0; w < n; ++w) {
+        if (finish[w] == inf && start[w] > now) next = std::min(next, start[w]);
+      }
+      if (next == inf) break;
+      now = next;
+      continue;
+    }
+    // Even shares of HBM, filled up to each wave's per-core cap, lowest first.
+    std::sort(active.begin(), active.end(), [&](std::size_t a, std::size_t b) { return cap(a) < cap(b); });
+    double hbm_left = hbm_bytes_per_cycle > 0 ? hbm_bytes_per_cycle : inf, cores_left = 0;
+    for (auto w : active) cores_left += waves[w].cores;
+    for (auto w : active) {
+      const double share = hbm_left / std::max(cores_left, 1.0);
+      rate[w] = std::min(cap(w), share);
+      hbm_left -= rate[w] * waves[w].cores;
+      cores_left -= waves[w].cores;
+    }
+    double step = inf;
+    for (std::size_t w = 0; w < n; ++w) {
+      if (start[w] > now + eps) step = std::min(step, start[w] - now);
+    }
+    for (auto w : active) {
+      const double target = arrived[w] ? 1.0 : waves[w].arrive_fraction;
+      step = std::min(step, std::max(0.0, (target - in[w]) * waves[w].slice_bytes / rate[w]));
+    }
+    now += step;
+    for (auto w : active) {
+      in[w] += rate[w] * step / waves[w].slice_bytes;
+      if (!arrived[w] && in[w] >= waves[w].arrive_fraction - eps) arrive(w);
+      if (in[w] >= 1.0 - eps) finish[w] = now;
+    }
+  }
+  return finish;
+}
+
 struct Plan {
   DataflowMapping mapping;
   double seconds = std::numeric_limits<double>::infinity();
 };
 
 Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& m, const Placement& placement,
-              std::uint64_t rows_per_mb, std::uint32_t wave_starts) {
+              std::uint64_t rows_per_mb, std::uint32_t wave_starts, std::uint32_t blocks_left_at_arrival) {
   Plan plan;
   DataflowMapping& d = plan.mapping;
   const std::uint64_t T = chain.rows / rows_per_mb;
@@ -158,7 +233,8 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       ++cube_index;
     }
   }
-  std::vector<double> wave_bytes(wave_cores.size(), 0.0), wave_preload(wave_cores.size(), 0.0);
+  std::vector<WaveLoad> wave_load(wave_cores.size());
+  for (auto& load : wave_load) load.arrive_fraction = blocks_left_at_arrival > 0 ? 0.0 : 1.0;
   int next_cube = 0, next_vec = split ? 0 : cube_pool;
 
   arch::Program& program = d.program;
@@ -222,15 +298,21 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
         d.reason = fmt::format("stage '{}': {}", op.name, fit.reason);
         return plan;
       }
-      wave_cores[w] += static_cast<std::uint32_t>(emit_stage_gemm(sg, *fit.tiling, m, tag, program));
+      const auto blocks = ceil_div(fit.tiling->slice, fit.tiling->bn);
+      if (blocks_left_at_arrival > 0)
+        sg.arrive_after_blocks = static_cast<std::uint32_t>(blocks > blocks_left_at_arrival ? blocks - blocks_left_at_arrival : 1);
+      const int working = emit_stage_gemm(sg, *fit.tiling, m, tag, program);
+      wave_cores[w] += static_cast<std::uint32_t>(working);
       const StageCost c = estimate_stage_gemm(sg, *fit.tiling, m);
       stage.cycles_per_micro_batch = c.per_micro_batch_cycles;
       stage.handoff_cycles = c.handoff_cycles + m.gm_hit_latency_cycles;
-      wave_preload[w] = std::max(wave_preload[w], c.preload_cycles);
-      wave_bytes[w] += c.weight_bytes;
-      // The first micro-batch's last column block waits for the last
-      // weight block; the blocks before it overlap the load.
-      first_block_share.push_back(1.0 / static_cast<double>(ceil_div(fit.tiling->slice, fit.tiling->bn)));
+      first_block_share.push_back(1.0 / static_cast<double>(blocks));
+      WaveLoad& load = wave_load[w];
+      load.preload_cycles = std::max(load.preload_cycles, c.preload_cycles);
+      load.slice_bytes = std::max(load.slice_bytes, c.slice_bytes);
+      load.cores += working;
+      // The wave arrives when its slowest core has its first block in.
+      if (blocks_left_at_arrival > 0) load.arrive_fraction = std::max(load.arrive_fraction, sg.arrive_after_blocks * first_block_share.back());
     } else {
       stage.first_core = next_vec;
       next_vec += stage.cores;
@@ -292,11 +374,8 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
   // leaves stage s once stage s has finished micro-batch t-1 and stage s-1
   // has handed it micro-batch t through a queue (memory latency): the
   // pipeline fills, runs at its slowest stage and drains.
-  std::vector<double> loaded(wave_cores.size(), 0.0);
-  for (std::size_t w = 0; w < loaded.size(); ++w) {
-    const double own = std::max(wave_preload[w], m.hbm_Bps > 0 ? wave_bytes[w] / m.hbm_Bps * m.core_clock_hz : 0.0);
-    loaded[w] = (w > 0 ? loaded[w - 1] + m.gm_latency_cycles : 0.0) + own;
-  }
+  const std::vector<double> loaded =
+      wave_load_finish(wave_load, m.hbm_Bps > 0 ? m.hbm_Bps / m.core_clock_hz : 0.0, m.gm_latency_cycles);
   std::vector<double> done(d.stages.size(), 0.0);
   for (std::uint64_t t = 0; t < T; ++t) {
     double upstream = 0;
@@ -364,8 +443,8 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
     if (starts != 0) wave_choices.push_back(starts);
   }
   std::string why = "no micro-batch size divides the rows";
-  const auto evaluate = [&](std::uint64_t rows, std::uint32_t wave_starts) {
-    Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts);
+  const auto evaluate = [&](std::uint64_t rows, std::uint32_t wave_starts, std::uint32_t blocks_left_at_arrival) {
+    Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts, blocks_left_at_arrival);
     if (!p.mapping.applies) {
       why = p.mapping.reason;
       return p;
@@ -384,8 +463,14 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
   for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
     if (rows > chain.rows || chain.rows % rows != 0) continue;
     for (std::uint32_t wave_starts : wave_choices) {
-      Plan p = evaluate(rows, wave_starts);
-      if (p.mapping.applies && p.seconds < best.seconds) best = std::move(p);
+      // With waves, a wave may arrive after its whole slice or with one or
+      // two column blocks still to come, overlapping the next wave's loads
+      // with the end of its own.
+      for (std::uint32_t blocks_left : {0u, 1u, 2u}) {
+        if (blocks_left > 0 && wave_starts == 0) continue;
+        Plan p = evaluate(rows, wave_starts, blocks_left);
+        if (p.mapping.applies && p.seconds < best.seconds) best = std::move(p);
+      }
     }
   }
   if (!best.mapping.applies) {

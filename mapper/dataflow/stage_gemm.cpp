@@ -25,6 +25,17 @@ Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t t
 }
 constexpr std::uint8_t kWeights = 2;  // MTE2 -> MTE1 / FixPipe: a weight block is loaded
 constexpr Bytes kBarrierBytes = 32;   // one flag word to arrive at or poll a barrier
+// A resident row block arrives in this many loads along K, each announced
+// by its own set of the slot's flag: the first column block starts on the
+// first part while the rest is in flight. Every stage after the first waits
+// for its row block on the pipeline's fill path, so this is latency saved
+// per stage, for one memory latency per extra load.
+constexpr std::uint64_t kRowParts = 4;
+
+// K tiles (of bk0) per part of a resident row block.
+std::uint64_t tiles_per_row_part(std::uint64_t k, std::uint32_t bk0) {
+  return ceil_div(ceil_div(k, std::uint64_t{bk0}), kRowParts);
+}
 
 }  // namespace
 
@@ -116,41 +127,51 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
         gate.dst_offset = static_cast<std::uint32_t>(resident);
         code.push_back(gate);
       }
-      for (std::uint64_t j = 0; j * t.bn < width; ++j) {
+      const auto arrive = [&] {
+        code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
+        code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
+        Instruction a;
+        a.op = Opcode::fixpipe;
+        a.pipe = Pipe::fixpipe;
+        a.src = Buffer::l0c;
+        a.dst = Buffer::gm;
+        a.bytes = kBarrierBytes;
+        a.gm_address = g.arrive_barrier;
+        a.dtype = accumulator_dtype(g.a_dtype);
+        a.out_dtype = g.c_dtype;
+        a.op_tag = tag;
+        code.push_back(a);
+      };
+      const std::uint64_t blocks = ceil_div(width, std::uint64_t{t.bn});
+      const std::uint64_t arrive_at =
+          g.arrive_after_blocks == 0 ? blocks : std::min<std::uint64_t>(g.arrive_after_blocks, blocks);
+      for (std::uint64_t j = 0; j < blocks; ++j) {
         const std::uint64_t bn = std::min<std::uint64_t>(t.bn, width - j * t.bn);
         load_w.bytes = bytes_of(bn * g.k, b);
         load_w.gm_address = g.b_address + bytes_of((col0 + j * t.bn) * g.k, b);
         load_w.dst_offset = static_cast<std::uint32_t>(bytes_of(j * t.bn * g.k, b));
         code.push_back(load_w);
         code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, kWeights, tag));
-      }
-      if (g.arrive_barrier != 0) {
-        code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
-        code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
-        Instruction arrive;
-        arrive.op = Opcode::fixpipe;
-        arrive.pipe = Pipe::fixpipe;
-        arrive.src = Buffer::l0c;
-        arrive.dst = Buffer::gm;
-        arrive.bytes = kBarrierBytes;
-        arrive.gm_address = g.arrive_barrier;
-        arrive.dtype = accumulator_dtype(g.a_dtype);
-        arrive.out_dtype = g.c_dtype;
-        arrive.op_tag = tag;
-        code.push_back(arrive);
+        if (g.arrive_barrier != 0 && j + 1 == arrive_at) arrive();
       }
     };
     // One K panel of micro-batch mb's row block into L1 slot s.
+    // A panel is K-major (all its rows for each K step), so a range of K is
+    // contiguous in the queue entry and in the L1 slot alike.
+    const std::uint64_t part_k = t.whole_rows ? tiles_per_row_part(g.k, t.bk0) * t.bk0 : t.bk1;
     const auto load_rows = [&](std::uint64_t mb, std::uint64_t kp, std::uint8_t s) {
       const auto bk1 = std::min<std::uint64_t>(t.bk1, g.k - kp * t.bk1);
       code.push_back(flag(Opcode::wait_flag, Pipe::mte1, Pipe::mte2, s, tag));
-      Instruction load_a = load_w;
-      load_a.bytes = bytes_of(g.rows * bk1, a);
-      load_a.gm_address = g.in_base + mb * g.in_stride + bytes_of(g.rows * kp * t.bk1, a);
-      load_a.dst_offset = static_cast<std::uint32_t>(resident + s * a_slot);
-      load_a.dtype = g.a_dtype;
-      code.push_back(load_a);
-      code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, s, tag));
+      for (std::uint64_t k0 = 0; k0 < bk1; k0 += part_k) {
+        const std::uint64_t part = std::min(part_k, bk1 - k0);
+        Instruction load_a = load_w;
+        load_a.bytes = bytes_of(g.rows * part, a);
+        load_a.gm_address = g.in_base + mb * g.in_stride + bytes_of(g.rows * (kp * t.bk1 + k0), a);
+        load_a.dst_offset = static_cast<std::uint32_t>(resident + s * a_slot + bytes_of(g.rows * k0, a));
+        load_a.dtype = g.a_dtype;
+        code.push_back(load_a);
+        code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::mte1, s, tag));
+      }
     };
     if (g.input_streamed) load_weights();
 
@@ -163,7 +184,6 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
         rows_slot = static_cast<std::uint8_t>(l1_turn++ % 2);
         load_rows(mb, 0, rows_slot);
         if (mb == 0 && !g.input_streamed) load_weights();
-        code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte1, rows_slot, tag));
       } else if (mb == 0 && !g.input_streamed) {
         load_weights();
       }
@@ -186,6 +206,10 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
           for (std::uint64_t kt = 0; kt < sub; ++kt) {
             const auto bk0 = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bk0, bk1 - kt * t.bk0));
             const auto u = static_cast<std::uint8_t>(l0_turn++ % 2);
+            // The first column block takes each part of the row block as it lands.
+            if (t.whole_rows && j == 0 && kt * t.bk0 % part_k == 0) {
+              code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::mte1, s, tag));
+            }
             code.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::mte1, u, tag));
             const Instruction to_a = load_l0_instruction(
                 Buffer::l0a, bytes_of(std::uint64_t{rows} * bk0, a),
@@ -264,7 +288,8 @@ StageCost estimate_stage_gemm(const StageGemm& g, const StageGemmTiling& t, cons
   // per micro-batch.
   const double mte1 = blocks * rows * k * a / m.l1_to_l0a_Bpc + slice * k * element_bytes(g.b_dtype) / m.l1_to_l0b_Bpc;
   const double row_reads = t.whole_rows ? 1.0 : blocks;
-  const double panels = row_reads * static_cast<double>(ceil_div(g.k, t.bk1));
+  const double panels = t.whole_rows ? static_cast<double>(ceil_div(ceil_div(g.k, std::uint64_t{t.bk0}), tiles_per_row_part(g.k, t.bk0)))
+                                     : row_reads * static_cast<double>(ceil_div(g.k, t.bk1));
   const double mte2 = row_reads * rows * k * a / m.gm_read_Bpc + panels * m.gm_latency_cycles;
   const double store = rows * slice * element_bytes(g.c_dtype) / m.gm_write_Bpc / blocks;
   StageCost cost;
@@ -276,6 +301,7 @@ StageCost estimate_stage_gemm(const StageGemm& g, const StageGemmTiling& t, cons
   cost.weight_bytes = static_cast<double>(g.k * g.n) * b;
   // Blocking chunked reads: every chunk pays the memory latency.
   const double slice_bytes = slice * k * b;
+  cost.slice_bytes = slice_bytes;
   cost.preload_cycles = slice_bytes / m.gm_read_Bpc +
                         std::ceil(slice_bytes / static_cast<double>(std::max<Bytes>(1, m.gm_chunk))) * m.gm_latency_cycles;
   return cost;

@@ -33,6 +33,10 @@ struct StageGemm {
   // Weight-preload ordering (address_map.h barriers), 0 for none: wait at
   // this barrier before loading the slice; arrive at that one once loaded.
   std::uint64_t wait_barrier = 0, arrive_barrier = 0;
+  // Arrive once this many column blocks of the slice are in (0: the whole
+  // slice). Arriving early lets the next wave's loads overlap the rest of
+  // this one's, so HBM stays busy when the next wave alone cannot fill it.
+  std::uint32_t arrive_after_blocks = 0;
 };
 
 struct StageGemmTiling {
@@ -67,6 +71,7 @@ struct StageCost {
   double handoff_cycles = 0;          // from a micro-batch's last mmad to its last byte out
   double preload_cycles = 0;  // the slice through one core's MTE2, alone
   double weight_bytes = 0;    // the whole stage's weights
+  double slice_bytes = 0;     // one core's slice
 };
 StageCost estimate_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineView& machine);
 
