@@ -1,6 +1,7 @@
 #include "mapper/kernel_mapper.h"
 
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -123,7 +124,10 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     if (fusions.attention.count(id) || fusions.swiglu.count(id)) return true;
     // An expert no token was routed to runs nothing.
     if (workloads::is_matmul_like(op.kind)) return op.matmul && op.matmul->macs() > 0;
-    return !op.outputs.empty() && graph.tensor(op.outputs.front()).elements() > 0;
+    for (auto out : op.outputs) {
+      if (graph.tensor(out).elements() > 0) return true;
+    }
+    return false;
   };
   const auto kv_copies = schedule_kv_prefetch(graph, placement, runs_as_job);
   // A job also carries its share of the next layer's KV prefetch.
@@ -169,20 +173,49 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
       job.estimated_seconds = choice.cost.seconds;
       job.tiling = choice.tiling.describe();
     } else {
-      const std::uint64_t elements = graph.tensor(op.outputs.front()).elements();
-      VectorProblem v;
-      v.elements = elements;
-      v.dtype = graph.tensor(op.outputs.front()).dtype;
-      v.in_bytes_per_element = static_cast<double>(op.bytes_read.total()) / static_cast<double>(elements);
-      v.out_bytes_per_element = static_cast<double>(op.bytes_written.total()) / static_cast<double>(elements);
-      v.passes = vector_passes_for(op.kind);
+      // One problem per output tensor, each writing only its own tensor: an
+      // op with several outputs (TopK, ExpertDispatch) must not write its
+      // total bytes from the first output's address. The reads stay one run
+      // from the first input, as for a single output.
+      std::uint64_t elements = 0;
+      Bytes output_bytes = 0;
+      for (auto out : op.outputs) {
+        elements += graph.tensor(out).elements();
+        output_bytes += graph.tensor(out).bytes();
+      }
+      const double in_bytes_per_element = static_cast<double>(op.bytes_read.total()) / static_cast<double>(elements);
       const VectorOpExtras extras = vector_op_extras(graph, id);
-      v.passes.insert(v.passes.end(), extras.passes.begin(), extras.passes.end());
-      v.out_bytes_per_element *= extras.out_bytes_scale;
-      v.in_address = op.inputs.empty() ? 0 : placement.tensors.at(op.inputs.front()).address;
-      v.out_address = placement.tensors.at(op.outputs.front()).address;
-      emit_vector(v, machine, 0, job.program);
-      job.estimated_seconds = estimate_vector_seconds(v, machine);
+      // The reads run from the largest input (an embedding's table, not its
+      // token ids), kept inside it.
+      std::optional<workloads::TensorId> widest;
+      for (auto in : op.inputs) {
+        if (!widest || graph.tensor(in).bytes() > graph.tensor(*widest).bytes()) widest = in;
+      }
+      const std::uint64_t in_base = widest ? placement.tensors.at(*widest).address : 0;
+      const Bytes in_extent = widest ? graph.tensor(*widest).bytes() : 0;
+      std::uint64_t elements_before = 0;
+      for (auto out : op.outputs) {
+        const auto& tensor = graph.tensor(out);
+        if (tensor.elements() == 0) continue;
+        VectorProblem v;
+        v.elements = tensor.elements();
+        v.dtype = tensor.dtype;
+        v.in_bytes_per_element = in_bytes_per_element;
+        // This output's share of the bytes the op writes, by tensor size.
+        v.out_bytes_per_element = static_cast<double>(op.bytes_written.total()) *
+                                  (static_cast<double>(tensor.bytes()) / static_cast<double>(output_bytes)) /
+                                  static_cast<double>(tensor.elements()) * extras.out_bytes_scale;
+        v.passes = vector_passes_for(op.kind);
+        v.passes.insert(v.passes.end(), extras.passes.begin(), extras.passes.end());
+        v.in_address = in_base;
+        v.in_extent = in_extent;
+        // Each output's reads continue the op's one run where the last left off.
+        v.in_run_offset = static_cast<Bytes>(std::ceil(elements_before * in_bytes_per_element));
+        v.out_address = placement.tensors.at(out).address;
+        emit_vector(v, machine, 0, job.program);
+        job.estimated_seconds += estimate_vector_seconds(v, machine);
+        elements_before += v.elements;
+      }
     }
     finish(id, job);
   }

@@ -18,9 +18,11 @@ using arch::Pipe;
 
 constexpr Bytes kFlagBytes = 32;  // one flag word, to arrive at or poll a barrier
 // A step is one job, so all its ops' programs are held at once (kernel-by-
-// kernel holds one op's). Past this many instructions (~100 B each) the
-// mapping is refused rather than exhaust the host's memory.
-constexpr std::uint64_t kMaxInstructions = 60'000'000;
+// kernel holds one op's). Past this many instructions the
+// mapping is refused rather than exhaust the host's memory: Llama-2-70B
+// decode (80 layers) was killed for memory on a 23 GB host under a 60 M cap,
+// while Llama-3-8B decode (35 M instructions run) fit.
+constexpr std::uint64_t kMaxInstructions = 40'000'000;
 
 // The stage of each op: decoder layers in equal runs, ops outside any layer
 // with the first stage before the layers and with the last after them.

@@ -52,6 +52,20 @@ double estimate_vector_seconds(const VectorProblem& p, const MachineView& m) {
   return std::max(core_cycles / m.core_clock_hz, m.hbm_Bps > 0 ? bytes / m.hbm_Bps : 0.0);
 }
 
+namespace {
+
+// `offset` into a run of reads kept inside a tensor of `extent` bytes at
+// `base`: wrapped around its end, and a read that would straddle the end
+// moved back to end there.
+std::uint64_t wrapped(std::uint64_t base, Bytes extent, std::uint64_t offset, Bytes bytes) {
+  if (extent == 0) return base + offset;
+  std::uint64_t at = offset % extent;
+  if (at + bytes > extent) at = bytes <= extent ? extent - bytes : 0;
+  return base + at;
+}
+
+}  // namespace
+
 void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32_t tag, arch::Program& program) {
   if (p.elements == 0) return;
   auto& workers = machine.split_cores ? program.vector_cores : program.cube_cores;
@@ -76,18 +90,23 @@ void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32
       const Bytes out_bytes = static_cast<Bytes>(std::ceil(elements * p.out_bytes_per_element));
 
       code.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, s, tag));
-      if (in_bytes > 0) {
+      // A tile larger than the input tensor it wraps in reads it in pieces.
+      std::uint64_t run_at = p.in_run_offset + static_cast<std::uint64_t>(std::ceil(at * p.in_bytes_per_element));
+      for (Bytes loaded = 0; loaded < in_bytes;) {
+        const Bytes piece = p.in_extent > 0 ? std::min<Bytes>(in_bytes - loaded, p.in_extent) : in_bytes;
         Instruction load;
         load.op = Opcode::load;
         load.pipe = Pipe::mte2;
         load.src = Buffer::gm;
         load.dst = Buffer::ub;
-        load.bytes = in_bytes;
-        load.gm_address = p.in_address + static_cast<std::uint64_t>(std::ceil(at * p.in_bytes_per_element));
-        load.dst_offset = static_cast<std::uint32_t>(s * in_slot);
+        load.bytes = piece;
+        load.gm_address = wrapped(p.in_address, p.in_extent, run_at, piece);
+        load.dst_offset = static_cast<std::uint32_t>(s * in_slot + loaded);
         load.dtype = p.dtype;
         load.op_tag = tag;
         code.push_back(load);
+        loaded += piece;
+        run_at += piece;
       }
       code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, s, tag));
 

@@ -25,6 +25,12 @@ struct VectorProblem {
   std::vector<VectorPass> passes;
   std::uint64_t in_address = 0;
   std::uint64_t out_address = 0;
+  // Bytes of the tensor at in_address. An op that reads several inputs
+  // reads its total bytes as one run; with an extent the run wraps inside
+  // that tensor instead of reading past it (past it may be past the tier).
+  // 0: the run is the tensor.
+  Bytes in_extent = 0;
+  Bytes in_run_offset = 0;  // where in that run this problem's reads begin
 };
 
 // Elements per tile so two input and two output slots fit in UB, rounded to
