@@ -6,6 +6,7 @@
 #include <functional>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 
@@ -270,7 +271,7 @@ int command_run(const RunOptions& o) {
     }
     std::size_t j = 0;
     const std::size_t ops = graph.num_ops();
-    mapper::for_each_kernel_job(graph, view, tilings, mapper_options, [&](mapper::Job& job) {
+    const mapper::Placement placement = mapper::for_each_kernel_job(graph, view, tilings, mapper_options, [&](mapper::Job& job) {
       estimated += job.estimated_seconds;
       const arch::JobTiming timing = machine.run(job.program);
       simulated += timing.end - timing.start;
@@ -296,6 +297,18 @@ int command_run(const RunOptions& o) {
       progress.update(step, workload.graphs.size(), ++j, ops, op.layer);  // ops bounds the job count
     }, include);
     if (sampled) sampled->end_step();
+    // The plan's summary knew each tensor's intended tier; the last step's
+    // placement knows where it went (e.g. experts spilled to DDR).
+    if (compression && step + 1 == workload.graphs.size()) {
+      for (auto it = r.counters.begin(); it != r.counters.end();) {
+        const bool by_tier = it->first.rfind("compression.weight_bytes.", 0) == 0 ||
+                             it->first.rfind("compression.kv_bytes.", 0) == 0;
+        it = by_tier ? r.counters.erase(it) : std::next(it);
+      }
+      for (const auto& c : mapper::compression_counters(mapper::summarize_compression(graph, &placement))) {
+        r.counters[c.name] = {c.value, c.unit, c.description};
+      }
+    }
   }
   r.mapping = dataflow_graphs == 0 ? "kernel" : dataflow_graphs == workload.graphs.size() ? "dataflow" : "mixed";
   progress.finish();

@@ -197,3 +197,30 @@ TEST_F(CompressionRun, PlanNamingNoLayerIsBadInput) {
 
 }  // namespace
 }  // namespace npusim::test
+
+namespace npusim::test {
+namespace {
+
+// Weight bytes by tier come from where placement put the tensors: with the
+// cold three quarters of Mixtral's experts in DDR, the w8a8 weights split
+// between HBM and DDR and add up to the plan's total.
+TEST(CompressionTiers, WeightBytesFollowThePlacementNotThePolicyTier) {
+  const std::string dir = scratch_dir();
+  const auto r = run_command(npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2-ddr.yaml") +
+                             " --model " + source_path("configs/models/mixtral-8x7b.yaml") +
+                             " --phase decode --seq 128 --mapper " + source_path("configs/mapper/moe-experts-ddr.yaml") +
+                             " --compression " + source_path("configs/compression/w8a8.yaml") + " --json " + dir +
+                             "/run.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(read_text(dir + "/run.json"));
+  const auto counter = [&](const std::string& name) { return j.at("counters").at(name).at("value").get<double>(); };
+  const double hbm = counter("compression.weight_bytes.hbm"), ddr = counter("compression.weight_bytes.ddr");
+  // 32 layers x 8 experts x 3 matrices of 4096 x 14336 int8, of which 6 of 8 are cold.
+  const double experts = 32.0 * 8 * 3 * 4096 * 14336;
+  EXPECT_GE(ddr, 0.75 * experts);
+  EXPECT_LT(hbm, 64.0 * (1ull << 30));
+  EXPECT_GT(hbm, 0.25 * experts);
+}
+
+}  // namespace
+}  // namespace npusim::test
