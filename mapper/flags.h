@@ -67,4 +67,22 @@ inline arch::Instruction mmad_instruction(const MmadOperands& o, std::uint32_t t
   return in;
 }
 
+// FixPipe moving `bytes` of accumulators from L0C (at `l0c_offset`) to GM,
+// converting from the accumulator precision to `out_dtype` on the way.
+inline arch::Instruction fixpipe_to_gm_instruction(std::uint32_t l0c_offset, Bytes bytes, std::uint64_t gm_address,
+                                                   DType accumulator, DType out_dtype, std::uint32_t tag) {
+  arch::Instruction in;
+  in.op = arch::Opcode::fixpipe;
+  in.pipe = arch::Pipe::fixpipe;
+  in.src = arch::Buffer::l0c;
+  in.dst = arch::Buffer::gm;
+  in.src_offset = l0c_offset;
+  in.bytes = bytes;
+  in.gm_address = gm_address;
+  in.dtype = accumulator;
+  in.out_dtype = out_dtype;
+  in.op_tag = tag;
+  return in;
+}
+
 }  // namespace npusim::mapper

@@ -130,17 +130,8 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
       const auto arrive = [&] {
         code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
         code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::fixpipe, kWeights, tag));
-        Instruction a;
-        a.op = Opcode::fixpipe;
-        a.pipe = Pipe::fixpipe;
-        a.src = Buffer::l0c;
-        a.dst = Buffer::gm;
-        a.bytes = kBarrierBytes;
-        a.gm_address = g.arrive_barrier;
-        a.dtype = accumulator_dtype(g.a_dtype);
-        a.out_dtype = g.c_dtype;
-        a.op_tag = tag;
-        code.push_back(a);
+        code.push_back(fixpipe_to_gm_instruction(0, kBarrierBytes, g.arrive_barrier, accumulator_dtype(g.a_dtype),
+                                                 g.c_dtype, tag));
       };
       const std::uint64_t blocks = ceil_div(width, std::uint64_t{t.bn});
       const std::uint64_t arrive_at =
@@ -243,18 +234,10 @@ int emit_stage_gemm(const StageGemm& g, const StageGemmTiling& t, const MachineV
         }
         code.push_back(flag(Opcode::set_flag, Pipe::cube, Pipe::fixpipe, acc_slot, tag));
         code.push_back(flag(Opcode::wait_flag, Pipe::cube, Pipe::fixpipe, acc_slot, tag));
-        Instruction out;
-        out.op = Opcode::fixpipe;
-        out.pipe = Pipe::fixpipe;
-        out.src = Buffer::l0c;
-        out.dst = Buffer::gm;
-        out.src_offset = static_cast<std::uint32_t>(acc_slot * l0c_slot);
-        out.bytes = bytes_of(std::uint64_t{rows} * bn, c);
-        out.gm_address = g.out_base + mb * g.out_stride + bytes_of(g.rows * (col0 + j * t.bn), c);
-        out.dtype = accumulator_dtype(g.a_dtype);
-        out.out_dtype = g.c_dtype;
-        out.op_tag = tag;
-        code.push_back(out);
+        code.push_back(fixpipe_to_gm_instruction(
+            static_cast<std::uint32_t>(acc_slot * l0c_slot), bytes_of(std::uint64_t{rows} * bn, c),
+            g.out_base + mb * g.out_stride + bytes_of(g.rows * (col0 + j * t.bn), c), accumulator_dtype(g.a_dtype),
+            g.c_dtype, tag));
         code.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, acc_slot, tag));
       }
     }
