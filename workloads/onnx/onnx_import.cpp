@@ -449,9 +449,10 @@ class Importer {
     appended.role = TensorRole::kv_cache;
     appended.layer = cache.layer;
     appended.kv_format.precision = cache.dtype;
+    // add_tensor may move the graph's tensors, so `cache` is not read after it.
+    op.layer = cache.layer;
     op.outputs.push_back(graph_->add_tensor(std::move(appended)));
     op.kind = OpKind::KvCacheWrite;
-    op.layer = cache.layer;
     count_bytes(op);
   }
 
