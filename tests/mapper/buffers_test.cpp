@@ -4,9 +4,6 @@
 // pipeline of the shipped workload graphs.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,6 +13,7 @@
 #include "mapper/kernel_mapper.h"
 #include "sim/config/hw_config.h"
 #include "sim/run/mapper_setup.h"
+#include "support/shipped_models.h"
 #include "support/test_paths.h"
 #include "workloads/workload.h"
 
@@ -57,15 +55,6 @@ std::size_t check_jobs(const std::string& model_file, workloads::Phase phase, st
 }
 
 // One test per (machine, shipped model, phase), so each stays under 30 s.
-std::vector<std::string> shipped_models() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(source_path("configs/models"))) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 void check_model(const std::string& hw_file, const std::string& model, workloads::Phase phase) {
   const HwConfig hw = load_hw_config(source_path(hw_file));
   auto view = run_machine_view(hw);
@@ -95,11 +84,7 @@ TEST_P(ShippedModel, DecodeMapsWithinTheBuffersOfTheCoupled910) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Buffers, ShippedModel, ::testing::ValuesIn(shipped_models()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param.substr(0, info.param.find('.'));
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& info) { return model_test_name(info.param); });
 
 TEST(Buffers, EveryShippedModelIsCovered) { EXPECT_GE(shipped_models().size(), 8u); }
 

@@ -4,9 +4,6 @@
 // long prefill, and the core's own buffer check on every shipped model.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -18,6 +15,7 @@
 #include "mapper/fusion/fusion_plan.h"
 #include "mapper/kernel_mapper.h"
 #include "sim_harness.h"
+#include "support/shipped_models.h"
 #include "workloads/workload.h"
 
 namespace npusim::test {
@@ -263,15 +261,6 @@ void check_loads(const arch::Program& program, const arch::CoreConfig& core) {
   }
 }
 
-std::vector<std::string> shipped_models() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(source_path("configs/models"))) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 void check_fused_model(const std::string& hw_file, const std::string& model, workloads::Phase phase) {
   const HwConfig hw = load_hw_config(source_path(hw_file));
   auto view = run_machine_view(hw);
@@ -309,11 +298,7 @@ TEST_P(FusedShippedModel, DecodeFitsTheBuffersOfTheCoupled910) {
   check_fused_model("configs/hw/ascend-910.yaml", GetParam(), workloads::Phase::decode);
 }
 INSTANTIATE_TEST_SUITE_P(Fusion, FusedShippedModel, ::testing::ValuesIn(shipped_models()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param.substr(0, info.param.find('.'));
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& info) { return model_test_name(info.param); });
 
 }  // namespace
 }  // namespace npusim::test
