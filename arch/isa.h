@@ -40,6 +40,8 @@ enum class Opcode : std::uint8_t {
 // Element-wise vector work. Cost per element differs by operation and dtype.
 enum class VectorOpKind : std::uint8_t {
   add, mul, exp, reduce_max, reduce_sum, rsqrt, silu, gelu, copy, cast, dequantize, decompress, quantize,
+  compare,      // vcmp against a threshold, writing a mask
+  gather_mask,  // compaction of the elements a mask selects
 };
 
 // Structured sparsity of the L0B (weight) operand as the cube consumes it.

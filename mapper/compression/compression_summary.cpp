@@ -109,7 +109,7 @@ std::vector<CompressionCounter> compression_counters(const CompressionSummary& s
        "layer-wise: MACs of layers whose every matmul weight is below 16 bits"},
       {"compression.weight_density", s.weight_density, "fraction", "kept over all matmul weight elements"},
       {"compression.activation_nonzero_mac_fraction", s.activation_nonzero_mac_fraction, "fraction",
-       "weight MACs whose activation is nonzero (what zero-skipping hardware could save)"},
+       "weight MACs whose activation is nonzero: what a GEMV skipping zero rows of B runs (the plan's density; a many-row GEMM keeps more)"},
       {"compression.matmul_params", static_cast<double>(s.matmul_params), "count", "matmul weight parameters"},
       {"compression.low_precision_params", static_cast<double>(s.low_precision_params), "count",
        "matmul weight parameters below 16 bits"},

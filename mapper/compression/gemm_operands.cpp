@@ -88,6 +88,11 @@ VectorProblem on_chip(std::uint64_t elements, DType dtype) {
 
 }  // namespace
 
+double active_input_channels(const workloads::WeightFormat& f, std::uint64_t rows) {
+  if (f.activation_density >= 1.0) return 1.0;
+  return 1.0 - std::pow(1.0 - f.activation_density, static_cast<double>(rows));
+}
+
 void apply_operand_formats(const Graph& graph, OpId id, GemmProblem& p) {
   const auto& op = graph.op(id);
   if (!op.weight) {
@@ -95,7 +100,7 @@ void apply_operand_formats(const Graph& graph, OpId id, GemmProblem& p) {
     return;
   }
   const auto& f = graph.tensor(*op.weight).weight_format;
-  p.k = shrink(p.k, f.kept_in);
+  p.k = shrink(p.k, f.kept_in * active_input_channels(f, p.batch * p.m));
   p.n = shrink(p.n, f.kept_out);
   if (f.cube_precision) p.a_dtype = *f.cube_precision;
   p.b_dtype = f.cube_precision.value_or(f.precision);
@@ -122,6 +127,14 @@ OperandWork operand_work(const Graph& graph, OpId id, const GemmProblem& p) {
     return work;
   }
   const auto& f = graph.tensor(*op.weight).weight_format;
+  if (f.activation_density < 1.0) {
+    // Thresholding A and compacting its surviving channels (vcmp, then a
+    // mask gather) before the GEMM loads only their weight rows.
+    const auto k_in = shrink(graph.tensor(*op.weight).shape.front(), f.kept_in);
+    VectorProblem select = on_chip(p.batch * p.m * k_in, p.a_dtype);
+    select.passes = {{arch::VectorOpKind::compare, 1.0}, {arch::VectorOpKind::gather_mask, 1.0}};
+    work.alongside.push_back(select);
+  }
   VectorProblem expand = on_chip(b_items * p.k * p.n, p.b_dtype);
   if (f.decompress_passes > 0) expand.passes.push_back({arch::VectorOpKind::decompress, f.decompress_passes});
   if (f.dequantize_passes > 0) expand.passes.push_back({arch::VectorOpKind::dequantize, f.dequantize_passes});

@@ -32,6 +32,15 @@
 //   expansion overlaps the GEMM in the same job, so the bandwidth gain is
 //   real only while the expansion keeps up (the job lasts the longer of the
 //   two).
+// - Activation sparsity (a plan's activation_density d) is exploited the way
+//   decode kernels that skip the weight rows of zero activations do (Deja
+//   Vu, TEAL): A is thresholded and compacted on the vector unit, and the
+//   GEMM loads and multiplies only the rows of B whose input channel is
+//   nonzero in some row of A. Zeros are taken as independent across rows,
+//   so the kept fraction of K is 1 - (1 - d)^rows: d for a decode GEMV,
+//   essentially 1 for a prefill of hundreds of tokens, where the scheme
+//   buys nothing. The kept rows are modelled as one contiguous run of B (a
+//   gathered row of a core's panel is bn contiguous elements).
 // - An attention matmul reads the KV cache as stored (kv_storage's moved
 //   bytes, scales and layout included) and dequantizes the quantized tokens
 //   on the vector unit.
@@ -46,8 +55,12 @@
 
 namespace npusim::mapper {
 
+// The fraction of a weight's input channels some row of A keeps nonzero,
+// for `rows` rows of A under the format's activation density.
+double active_input_channels(const workloads::WeightFormat& format, std::uint64_t rows);
+
 // Rewrites the operand fields of `problem` (a_dtype, b_dtype, b_stored_bits,
-// sparsity, and k/n/batch under structured pruning) from the annotations of
+// sparsity, k/n/batch under structured pruning, k under activation sparsity) from the annotations of
 // the op's tensors. An unannotated graph leaves the problem as built.
 void apply_operand_formats(const workloads::Graph& graph, workloads::OpId op, GemmProblem& problem);
 

@@ -166,6 +166,32 @@ TEST(Operands, PrecisionTheCubeLacksIsComputedAtFp16) {
   ASSERT_EQ(work.alongside.size(), 2u) << "weights and activations both converted";
 }
 
+// Decode kernels that skip the weight rows of zero activations (TEAL): a
+// GEMV keeps the fraction d of K, a GEMM over r rows of A keeps the channels
+// nonzero in any row, 1 - (1 - d)^r under independent zeros.
+TEST(Operands, ActivationSparsitySkipsZeroRowsOfBWhereFewRowsShareThem) {
+  const auto a = annotate("name: p\nrules:\n  - match: '*'\n    weights: fp16\n    activation_density: 0.25\n");
+  const GemmProblem p = a.problem("layers.3.mlp.down_proj");
+  EXPECT_EQ(p.m, 1u);
+  EXPECT_EQ(p.k, 11008u / 4) << "a decode GEMV loads a quarter of the rows of B";
+  EXPECT_EQ(p.n, 4096u);
+  EXPECT_DOUBLE_EQ(p.b_stored_bits, 16.0) << "the rows it loads are stored dense";
+  const auto work = mapper::operand_work(a.graph(), a.op("layers.3.mlp.down_proj"), p);
+  ASSERT_EQ(work.alongside.size(), 1u);
+  EXPECT_EQ(work.alongside[0].elements, 11008u) << "the threshold pass sees every channel of A";
+  EXPECT_DOUBLE_EQ(pass(work.alongside[0], VectorOpKind::compare), 1.0);
+  EXPECT_DOUBLE_EQ(pass(work.alongside[0], VectorOpKind::gather_mask), 1.0);
+
+  const auto& format = a.graph().tensor(*a.graph().op(a.op("layers.3.mlp.down_proj")).weight).weight_format;
+  EXPECT_DOUBLE_EQ(mapper::active_input_channels(format, 2), 1 - 0.75 * 0.75);
+  EXPECT_GT(mapper::active_input_channels(format, 256), 1 - 1e-12) << "a prefill keeps every channel";
+
+  const auto dense = annotate("name: p\nrules:\n  - match: '*'\n    weights: fp16\n");
+  const GemmProblem q = dense.problem("layers.3.mlp.down_proj");
+  EXPECT_EQ(q.k, 11008u);
+  EXPECT_TRUE(mapper::operand_work(dense.graph(), dense.op("layers.3.mlp.down_proj"), q).empty());
+}
+
 TEST(Operands, StructuredPruningShrinksTheGemm) {
   const auto a = annotate("name: p\nrules:\n  - match: '*.self_attn.{q,k,v}_proj'\n    kept_out_channels: 0.75\n"
                           "  - match: '*.self_attn.o_proj'\n    kept_in_channels: 0.75\n");

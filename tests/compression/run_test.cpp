@@ -171,6 +171,31 @@ TEST_F(CompressionRun, DISABLED_UnstructuredGainsBandwidthOnlyWhileDecompression
   EXPECT_GE(sparse_prefill.kind_seconds("matmul"), 0.95 * dense_prefill.kind_seconds("matmul"));
 }
 
+// TEAL-style activation sparsity: decode skips the weight rows of zero
+// activations, so a memory-bound step moves half the decoder layers' weight
+// bytes; a 256-token prefill has almost no channel zero in every row and
+// gains nothing.
+TEST_F(CompressionRun, ActivationSparsityHalvesDecodeWeightBytesAndBuysNothingInPrefill) {
+  const std::string hw = source_path("configs/hw/ascend-910b2.yaml"), model = llama_2_layers();
+  const std::string decode = "--phase decode --seq 128 --steps 1";
+  const RunJson dense = run(hw, model, decode, "w16a16"), sparse = run(hw, model, decode, "activation-sparse-50");
+  ASSERT_FALSE(dense.j.is_null() || sparse.j.is_null());
+  // Two Llama-2-7B layers: 4 x 4096^2 attention and 3 x 4096 x 11008 MLP
+  // weights each, fp16; the plan skips half their rows (lm_head is dense).
+  const double layer_weight_bytes = 2 * (4.0 * 4096 * 4096 + 3.0 * 4096 * 11008) * 2;
+  EXPECT_NEAR(dense.hbm_read() - sparse.hbm_read(), 0.5 * layer_weight_bytes, 0.01 * layer_weight_bytes);
+  const double speedup = dense.seconds() / sparse.seconds(), byte_ratio = dense.hbm_read() / sparse.hbm_read();
+  EXPECT_GT(speedup, 0.85 * byte_ratio) << "speed-up " << speedup << " vs bytes " << byte_ratio;
+  EXPECT_LT(speedup, 1.15 * byte_ratio) << "speed-up " << speedup << " vs bytes " << byte_ratio;
+
+  const std::string prefill = "--phase prefill --seq 256";
+  const RunJson dense_prefill = run(hw, model, prefill, "w16a16");
+  const RunJson sparse_prefill = run(hw, model, prefill, "activation-sparse-50");
+  ASSERT_FALSE(dense_prefill.j.is_null() || sparse_prefill.j.is_null());
+  EXPECT_NEAR(sparse_prefill.hbm_read() / dense_prefill.hbm_read(), 1.0, 0.01);
+  EXPECT_GE(sparse_prefill.seconds(), 0.99 * dense_prefill.seconds()) << "no row of B can be skipped";
+}
+
 TEST_F(CompressionRun, KvInt8HalvesKvBytesAndSpeedsLongContextAttention) {
   const std::string hw = source_path("configs/hw/ascend-910b2.yaml"), model = llama_2_layers();
   const std::string decode = "--phase decode --batch 4 --seq 4096 --steps 1";
