@@ -53,7 +53,12 @@ double simulate_dataflow(const mapper::DataflowMapping& d) {
 // the wave splits differently from the simulator (its first choice runs
 // 11.84-12.03 us, the simulated best, 11.59-11.95 us, is its third), so, as
 // issue 5 allows, the user asks for the model's top four to be confirmed in
-// simulation and the mapper keeps the fastest.
+// simulation and the mapper keeps the fastest. Most of the optimism is
+// HBM: the model's preload waves share it at its 910 B/cycle peak, while
+// 6/12/18/24 cores each loading a 352 KiB slice at once drew 394/593/694/582
+// B/cycle from it in simulation (one core alone: 79 of its 80 B/cycle, the
+// chunk latency hidden), so ranking the splits needs a DRAM-efficiency term
+// for concurrent streams that the model does not have.
 //
 // One run of either mode varies by up to 0.3 us with the state the machine
 // is left in (HBM refresh falls at different points of the job): kernel
