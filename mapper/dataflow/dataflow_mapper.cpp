@@ -439,9 +439,12 @@ std::vector<std::uint32_t> wave_splits(const workloads::Graph& graph, const Chai
   }
   return choices;
 }
+
+// The `keep` best plans by estimate, best first (a plan holds its whole
+// program, so the rest are dropped as they are found).
 std::vector<DataflowMapping> chain_candidates(const workloads::Graph& graph, const Chain& chain,
                                               const MachineView& machine, const MapperOptions& options,
-                                              std::string& why) {
+                                              std::size_t keep, std::string& why) {
   std::vector<DataflowMapping> out;
   if (chain.ops.size() - 1 > arch::kStreamQueues) {
     why = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),
@@ -473,27 +476,29 @@ std::vector<DataflowMapping> chain_candidates(const workloads::Graph& graph, con
                             rows, queue_bytes, budget);
           continue;
         }
+        // After its equals: among equal estimates the larger micro-batch and
+        // fewer waves, enumerated first, stay first.
+        const auto at = std::upper_bound(out.begin(), out.end(), p.mapping.estimated_seconds,
+                                         [](double t, const DataflowMapping& d) { return t < d.estimated_seconds; });
+        if (static_cast<std::size_t>(at - out.begin()) >= keep) continue;
         p.mapping.placement = placement;
-        out.push_back(std::move(p.mapping));
+        out.insert(at, std::move(p.mapping));
+        if (out.size() > keep) out.pop_back();
       }
     }
   }
-  // Stable: among equal estimates the larger micro-batch and fewer waves,
-  // enumerated first, stay first.
-  std::stable_sort(out.begin(), out.end(), [](const DataflowMapping& a, const DataflowMapping& b) {
-    return a.estimated_seconds < b.estimated_seconds;
-  });
   return out;
 }
 
 }  // namespace
 
 std::vector<DataflowMapping> dataflow_chain_candidates(const workloads::Graph& graph, const MachineView& machine,
-                                                       const MapperOptions& options, std::string* why) {
+                                                       const MapperOptions& options, std::size_t keep,
+                                                       std::string* why) {
   std::string reason;
   const Chain chain = find_chain(graph);
   std::vector<DataflowMapping> out;
-  if (chain.reason.empty()) out = chain_candidates(graph, chain, machine, options, reason);
+  if (chain.reason.empty()) out = chain_candidates(graph, chain, machine, options, keep, reason);
   else reason = chain.reason;
   if (why) *why = reason;
   return out;
@@ -510,7 +515,8 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
     return layered;
   }
   std::string why;
-  std::vector<DataflowMapping> candidates = chain_candidates(graph, chain, machine, options, why);
+  const std::size_t keep = confirm ? static_cast<std::size_t>(std::max(1, options.search.confirm_top)) : 1;
+  std::vector<DataflowMapping> candidates = chain_candidates(graph, chain, machine, options, keep, why);
   if (candidates.empty()) {
     none.reason = why;
     return none;

@@ -60,10 +60,11 @@ using DataflowConfirmer = std::function<double(const DataflowMapping&)>;
 DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine,
                              const MapperOptions& options = MapperOptions{}, const DataflowConfirmer& confirm = {});
 
-// Every mapping the chain mapper weighs (micro-batch size, preload waves,
-// early arrival), best estimate first; empty, with the reason in *why, when
-// the graph is not an op chain or none fits.
+// The `keep` best of the mappings the chain mapper weighs (micro-batch
+// size, preload waves, early arrival) by the cost model, best first; empty,
+// with the reason in *why, when the graph is not an op chain or none fits.
 std::vector<DataflowMapping> dataflow_chain_candidates(const workloads::Graph& graph, const MachineView& machine,
-                                                       const MapperOptions& options, std::string* why = nullptr);
+                                                       const MapperOptions& options, std::size_t keep,
+                                                       std::string* why = nullptr);
 
 }  // namespace npusim::mapper

@@ -1,6 +1,7 @@
 // Layer-pipelined dataflow against kernel-by-kernel, both simulated.
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,25 @@ TEST(Dataflow, BeatsKernelByKernelOnASmallBatchMlpChainThatFitsOnChip) {
   // And auto, by the cost model, agrees.
   const auto mode = mapper::choose_mode("auto", kernel_estimate, d);
   EXPECT_TRUE(mode.dataflow) << mode.reason;
+}
+
+// The candidates confirmation draws from: the best few by the cost model,
+// best first, the first being what the mapper picks unconfirmed; among
+// them are wave splits the HBM-saturating rule alone would not propose.
+TEST(Dataflow, CandidatesComeBestFirstAndTheFirstIsTheUnconfirmedChoice) {
+  const auto g = graph_of("tests/data/mapper/mlp-chain-small.yaml");
+  const auto view = run_machine_view(hw_910b2());
+  const auto candidates = mapper::dataflow_chain_candidates(g, view, mapper::MapperOptions{}, 6);
+  ASSERT_EQ(candidates.size(), 6u);
+  for (std::size_t i = 1; i < candidates.size(); ++i) {
+    EXPECT_LE(candidates[i - 1].estimated_seconds, candidates[i].estimated_seconds);
+  }
+  const auto chosen = mapper::map_dataflow(g, view);
+  EXPECT_EQ(chosen.estimated_seconds, candidates.front().estimated_seconds);
+  EXPECT_EQ(chosen.reason, candidates.front().reason);
+  std::set<std::size_t> wave_counts;
+  for (const auto& d : candidates) wave_counts.insert(d.weight_waves);
+  EXPECT_GE(wave_counts.size(), 2u);
 }
 
 TEST(Dataflow, LaterPreloadWavesWaitAtABarrierForEveryCoreOfTheWaveBefore) {
