@@ -12,6 +12,7 @@
 //     budget: 5000               # cost-model evaluations per GEMM signature
 //     seed: 1
 //     confirm_top: 0             # simulate the N best candidates and keep the fastest
+//                                # (GEMM tilings, and an op chain's dataflow mappings)
 //   attention: auto              # fused (one FlashAttention-style job per layer) | unfused
 //                                # | auto (fused where a layer's scores exceed L2)
 //   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off

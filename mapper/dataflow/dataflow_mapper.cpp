@@ -393,73 +393,69 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
   d.applies = true;
   d.weight_waves = wave_cores.size();
   d.reason = fmt::format("{} stages on {} cube + {} vector cores, {} micro-batches of {} rows, {} queues of {} entries, "
-                         "weights preloaded in {} wave{}",
+                         "weights preloaded in {} wave{}{}",
                          d.stages.size(), next_cube, split ? next_vec : 0, T, rows_per_mb, d.queues.size(), 2,
-                         wave_cores.size(), wave_cores.size() == 1 ? "" : "s");
+                         wave_cores.size(), wave_cores.size() == 1 ? "" : "s",
+                         wave_cores.size() > 1 && blocks_left_at_arrival > 0
+                             ? fmt::format(" (the next starts with {} column block{} to go)", blocks_left_at_arrival,
+                                           blocks_left_at_arrival == 1 ? "" : "s")
+                             : std::string());
   return plan;
 }
 
-}  // namespace
-
-DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine, const MapperOptions& options) {
-  DataflowMapping none;
-  const Chain chain = find_chain(graph);
-  if (!chain.reason.empty()) {
-    // Not a chain: pipeline its layers instead, where they fit on chip.
-    DataflowMapping layered = map_layer_pipeline(graph, machine, options);
-    if (!layered.applies) layered.reason = fmt::format("{}, and as a layer pipeline: {}", chain.reason, layered.reason);
-    return layered;
+// Weight-preload wave splits to weigh (bit i opens a wave at cube stage i):
+// all at once, and waves of the fewest leading cube stages whose cores'
+// MTE2 streams can take all of HBM's bandwidth (a smaller wave leaves HBM
+// idle; a core's stream is blocking chunk reads, each paying the memory
+// latency). A short chain's every split is weighed as well: which pays
+// depends on how the fill overlaps the loads, which the cost model times.
+std::vector<std::uint32_t> wave_splits(const workloads::Graph& graph, const Chain& chain, const MachineView& machine) {
+  std::vector<std::uint32_t> choices{0u};
+  if (machine.hbm_Bps <= 0) return choices;
+  const double chunk = static_cast<double>(std::max<Bytes>(1, machine.gm_chunk));
+  const double core_stream_Bps =
+      chunk / (chunk / machine.gm_read_Bpc + machine.gm_latency_cycles) * machine.core_clock_hz;
+  const StageCores sizing = stage_cores(graph, chain, machine);
+  std::uint32_t starts = 0;
+  double rate = 0;
+  int cube_stages = 0;
+  for (std::size_t s = 0; s < sizing.cores.size(); ++s) {
+    if (!workloads::is_matmul_like(graph.op(chain.ops[s]).kind)) continue;
+    if (rate >= machine.hbm_Bps && cube_stages < 32) {
+      starts |= 1u << cube_stages;
+      rate = 0;
+    }
+    rate += sizing.cores[s] * core_stream_Bps;
+    ++cube_stages;
   }
+  if (starts != 0) choices.push_back(starts);
+  constexpr int kEverySplitUpTo = 6;  // cube stages: 2^5 splits
+  if (cube_stages <= kEverySplitUpTo) {
+    for (std::uint32_t split = 1; split < (1u << cube_stages); split += 2) {
+      // Bit 0 never opens a wave; walk the odd codes and drop it.
+      const std::uint32_t opens = split & ~1u;
+      if (opens != 0 && std::find(choices.begin(), choices.end(), opens) == choices.end()) choices.push_back(opens);
+    }
+  }
+  return choices;
+}
+
+// The `keep` best plans by estimate, best first (a plan holds its whole
+// program, so the rest are dropped as they are found).
+std::vector<DataflowMapping> chain_candidates(const workloads::Graph& graph, const Chain& chain,
+                                              const MachineView& machine, const MapperOptions& options,
+                                              std::size_t keep, std::string& why) {
+  std::vector<DataflowMapping> out;
   if (chain.ops.size() - 1 > arch::kStreamQueues) {
-    none.reason = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),
-                              arch::kStreamQueues);
-    return none;
+    why = fmt::format("{} stages need more stream queues than the {} the address map has", chain.ops.size(),
+                      arch::kStreamQueues);
+    return out;
   }
   const Placement placement = place_tensors(graph, machine, options.placement);
   // On-chip budget for queues: half the L2/SRAM, the rest stays a cache.
   const double budget = 0.5 * static_cast<double>(machine.sram_capacity > 0 ? machine.sram_capacity : machine.l2_capacity);
-  // Weights all at once, or in waves: each wave the fewest leading cube
-  // stages whose cores' MTE2 streams can take all of HBM's bandwidth (a
-  // smaller wave leaves HBM idle). A core's stream is blocking chunk reads,
-  // each paying the memory latency. The cost model picks.
-  const double chunk = static_cast<double>(std::max<Bytes>(1, machine.gm_chunk));
-  const double core_stream_Bps =
-      chunk / (chunk / machine.gm_read_Bpc + machine.gm_latency_cycles) * machine.core_clock_hz;
-  std::vector<std::uint32_t> wave_choices{0u};
-  if (machine.hbm_Bps > 0) {
-    const StageCores sizing = stage_cores(graph, chain, machine);
-    std::uint32_t starts = 0;
-    double rate = 0;
-    int cube_index = 0;
-    for (std::size_t s = 0; s < sizing.cores.size(); ++s) {
-      if (!workloads::is_matmul_like(graph.op(chain.ops[s]).kind)) continue;
-      if (rate >= machine.hbm_Bps && cube_index < 32) {
-        starts |= 1u << cube_index;
-        rate = 0;
-      }
-      rate += sizing.cores[s] * core_stream_Bps;
-      ++cube_index;
-    }
-    if (starts != 0) wave_choices.push_back(starts);
-  }
-  std::string why = "no micro-batch size divides the rows";
-  const auto evaluate = [&](std::uint64_t rows, std::uint32_t wave_starts, std::uint32_t blocks_left_at_arrival) {
-    Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts, blocks_left_at_arrival);
-    if (!p.mapping.applies) {
-      why = p.mapping.reason;
-      return p;
-    }
-    double queue_bytes = 0;
-    for (const auto& q : p.mapping.queues) queue_bytes += static_cast<double>(q.entry_bytes * q.entries);
-    if (queue_bytes > budget) {
-      why = fmt::format("queues of {}-row micro-batches need {:.0f} B on chip, more than the {:.0f} B budget", rows,
-                        queue_bytes, budget);
-      p.mapping.applies = false;
-      p.seconds = std::numeric_limits<double>::infinity();
-    }
-    return p;
-  };
-  Plan best;
+  const std::vector<std::uint32_t> wave_choices = wave_splits(graph, chain, machine);
+  why = "no micro-batch size divides the rows";
   for (std::uint64_t rows : {256u, 192u, 128u, 96u, 64u, 48u, 32u, 16u}) {
     if (rows > chain.rows || chain.rows % rows != 0) continue;
     for (std::uint32_t wave_starts : wave_choices) {
@@ -468,17 +464,77 @@ DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& m
       // with the end of its own.
       for (std::uint32_t blocks_left : {0u, 1u, 2u}) {
         if (blocks_left > 0 && wave_starts == 0) continue;
-        Plan p = evaluate(rows, wave_starts, blocks_left);
-        if (p.mapping.applies && p.seconds < best.seconds) best = std::move(p);
+        Plan p = plan_for(graph, chain, machine, placement, rows, wave_starts, blocks_left);
+        if (!p.mapping.applies) {
+          why = p.mapping.reason;
+          continue;
+        }
+        double queue_bytes = 0;
+        for (const auto& q : p.mapping.queues) queue_bytes += static_cast<double>(q.entry_bytes * q.entries);
+        if (queue_bytes > budget) {
+          why = fmt::format("queues of {}-row micro-batches need {:.0f} B on chip, more than the {:.0f} B budget",
+                            rows, queue_bytes, budget);
+          continue;
+        }
+        // After its equals: among equal estimates the larger micro-batch and
+        // fewer waves, enumerated first, stay first.
+        const auto at = std::upper_bound(out.begin(), out.end(), p.mapping.estimated_seconds,
+                                         [](double t, const DataflowMapping& d) { return t < d.estimated_seconds; });
+        if (static_cast<std::size_t>(at - out.begin()) >= keep) continue;
+        p.mapping.placement = placement;
+        out.insert(at, std::move(p.mapping));
+        if (out.size() > keep) out.pop_back();
       }
     }
   }
-  if (!best.mapping.applies) {
+  return out;
+}
+
+}  // namespace
+
+std::vector<DataflowMapping> dataflow_chain_candidates(const workloads::Graph& graph, const MachineView& machine,
+                                                       const MapperOptions& options, std::size_t keep,
+                                                       std::string* why) {
+  std::string reason;
+  const Chain chain = find_chain(graph);
+  std::vector<DataflowMapping> out;
+  if (chain.reason.empty()) out = chain_candidates(graph, chain, machine, options, keep, reason);
+  else reason = chain.reason;
+  if (why) *why = reason;
+  return out;
+}
+
+DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine, const MapperOptions& options,
+                             const DataflowConfirmer& confirm) {
+  DataflowMapping none;
+  const Chain chain = find_chain(graph);
+  if (!chain.reason.empty()) {
+    // Not a chain: pipeline its layers instead, where they fit on chip.
+    DataflowMapping layered = map_layer_pipeline(graph, machine, options);
+    if (!layered.applies) layered.reason = fmt::format("{}, and as a layer pipeline: {}", chain.reason, layered.reason);
+    return layered;
+  }
+  std::string why;
+  const std::size_t keep = confirm ? static_cast<std::size_t>(std::max(1, options.search.confirm_top)) : 1;
+  std::vector<DataflowMapping> candidates = chain_candidates(graph, chain, machine, options, keep, why);
+  if (candidates.empty()) {
     none.reason = why;
     return none;
   }
-  best.mapping.placement = placement;
-  return std::move(best.mapping);
+  if (options.search.confirm_top <= 0 || !confirm) return std::move(candidates.front());
+  // The user asked for the model's top few to be run: keep the fastest in
+  // simulation, and say so.
+  const std::size_t top = std::min(candidates.size(), static_cast<std::size_t>(options.search.confirm_top));
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < top; ++i) {
+    candidates[i].confirmed_seconds = confirm(candidates[i]);
+    if (candidates[i].confirmed_seconds < candidates[best].confirmed_seconds) best = i;
+  }
+  DataflowMapping chosen = std::move(candidates[best]);
+  chosen.confirmed = static_cast<int>(top);
+  chosen.reason += fmt::format("; simulated {:.2f} us, fastest of the model's top {} (model rank {})",
+                               chosen.confirmed_seconds * 1e6, top, best + 1);
+  return chosen;
 }
 
 }  // namespace npusim::mapper

@@ -12,6 +12,7 @@
 // output plus weights) whose matmuls are unbatched. Other graphs with
 // decoder layers go to the layer pipeline (layer_pipeline.h); anything else
 // is rejected with the reason.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,27 @@ struct DataflowMapping {
   std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;
   std::size_t weight_waves = 1;  // preload waves, ordered by cross-core barriers
   double estimated_seconds = 0;
+  // When the user asked for the model's top candidates to be simulated
+  // (search.confirm_top): how many were, and the chosen one's time.
+  int confirmed = 0;
+  double confirmed_seconds = 0;
   Placement placement;
 };
 
+// Simulated seconds of one candidate mapping (the driver runs it on an idle
+// machine; the mapper never simulates).
+using DataflowConfirmer = std::function<double(const DataflowMapping&)>;
+
+// With options.search.confirm_top > 0 and a confirmer, an op chain's top
+// candidates by the cost model are simulated and the fastest is kept.
 DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine,
-                             const MapperOptions& options = MapperOptions{});
+                             const MapperOptions& options = MapperOptions{}, const DataflowConfirmer& confirm = {});
+
+// The `keep` best of the mappings the chain mapper weighs (micro-batch
+// size, preload waves, early arrival) by the cost model, best first; empty,
+// with the reason in *why, when the graph is not an op chain or none fits.
+std::vector<DataflowMapping> dataflow_chain_candidates(const workloads::Graph& graph, const MachineView& machine,
+                                                       const MapperOptions& options, std::size_t keep,
+                                                       std::string* why = nullptr);
 
 }  // namespace npusim::mapper

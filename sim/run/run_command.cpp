@@ -24,6 +24,7 @@
 #include "sim/config/hw_config.h"
 #include "sim/run/collect.h"
 #include "sim/run/mapper_setup.h"
+#include "sim/run/probe_runs.h"
 #include "sim/run/progress.h"
 #include "sim/run/sampling.h"
 #include "stats/energy/apply_energy.h"
@@ -184,6 +185,14 @@ int command_run(const RunOptions& o) {
     };
   }
   mapper::GemmTilingCache tilings(mapper_options.search, confirm);
+  mapper::DataflowConfirmer confirm_dataflow;
+  std::size_t dataflow_confirmations = 0;
+  if (probe && probe->streams()) {
+    confirm_dataflow = [&](const mapper::DataflowMapping& candidate) {
+      ++dataflow_confirmations;
+      return simulate_dataflow_candidate(*probe, view, candidate);
+    };
+  }
 
   stats::RunResult r;
   r.npusim_version = kVersion;
@@ -227,7 +236,7 @@ int command_run(const RunOptions& o) {
       dataflow.reason = hw.file + ": no network port serves the HBM tier, where the stream queues and barriers of "
                                   "dataflow are routed";
     } else if (o.mapping != "kernel") {
-      dataflow = mapper::map_dataflow(graph, view, mapper_options);
+      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow);
     }
     // Kernel-by-kernel jobs are mapped and run one at a time (a model's
     // programs together do not fit in memory); the estimate is only needed
@@ -353,6 +362,8 @@ int command_run(const RunOptions& o) {
                                           "step graphs run as a layer pipeline"};
   r.counters["driver.gemm_tiling_confirmations"] = {static_cast<double>(tilings.confirmations()), "count",
                                                     "tilings simulated to confirm the cost model's choice"};
+  r.counters["driver.dataflow_confirmations"] = {static_cast<double>(dataflow_confirmations), "count",
+                                                 "dataflow candidates simulated to confirm the cost model's choice"};
   r.counters["driver.gemm_tiling_cache_hits"] = {static_cast<double>(tilings.hits()), "count",
                                                  "GEMMs that reused a cached tiling"};
 

@@ -1,6 +1,7 @@
 // Layer-pipelined dataflow against kernel-by-kernel, both simulated.
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -36,46 +37,91 @@ double run_kernel_by_kernel(const workloads::Graph& g, double* estimate) {
   return ticks_to_seconds(total);
 }
 
+// Simulated seconds of one dataflow candidate from a cold L2, as the
+// driver's probe machine confirms it.
+double simulate_dataflow(const mapper::DataflowMapping& d) {
+  auto& machine = machine_910b2();
+  machine.streams()->configure(d.queues);
+  scrub_l2(run_machine_view(hw_910b2()));
+  const auto t = machine.run(d.program);
+  return ticks_to_seconds(t.end - t.start);
+}
+
 // From a clean L2, both modes read the 8 MiB of weights from HBM once;
 // dataflow wins by preloading them in pipeline order while early stages
-// already compute, and by keeping activations on chip.
-// Target of issue 5 not met. Kernel mode improved with the GEMM-efficiency
-// changes (L2 write-back batching, L2-hit latency in the tiling cost model):
-// kernel 11.95 us. Dataflow's 12.04 us then was optimistic: a core pipe
-// that blocked inside a stream-queue or barrier access timed the transfer
-// from before the wait, so wave-2 weights seemed to load before their
-// barrier opened (12.83 us through the CLI once the wait counts). Loading a
-// streamed row block in parts brings it to 12.16 us here (the pipeline
-// model predicts 11.03). Wave splits with early barrier arrival run 11.45-11.62 us
-// through the CLI, but the cost model does not rank them first. Disabled
-// with its assertions unchanged until dataflow wins again.
-TEST(Dataflow, DISABLED_BeatsKernelByKernelOnASmallBatchMlpChainThatFitsOnChip) {
+// already compute, and by keeping activations on chip. The cost model is
+// 0.8-1.6 us optimistic about how preload waves overlap the fill and ranks
+// the wave splits differently from the simulator (its first choice runs
+// 11.84-12.03 us, the simulated best, 11.59-11.95 us, is its third), so, as
+// issue 5 allows, the user asks for the model's top four to be confirmed in
+// simulation and the mapper keeps the fastest. Most of the optimism is
+// HBM: the model's preload waves share it at its 910 B/cycle peak, while
+// 6/12/18/24 cores each loading a 352 KiB slice at once drew 394/593/694/582
+// B/cycle from it in simulation (one core alone: 79 of its 80 B/cycle, the
+// chunk latency hidden), so ranking the splits needs a DRAM-efficiency term
+// for concurrent streams that the model does not have.
+//
+// One run of either mode varies by up to 0.3 us with the state the machine
+// is left in (HBM refresh falls at different points of the job): kernel
+// 11.90-12.14 us, the confirmed dataflow mapping 11.59-11.91 us over eight
+// alternating runs. So each mode runs kRuns times, alternating, and their
+// means are compared.
+TEST(Dataflow, BeatsKernelByKernelOnASmallBatchMlpChainThatFitsOnChip) {
+  constexpr int kRuns = 4;
   const auto g = graph_of("tests/data/mapper/mlp-chain-small.yaml");
   const auto view = run_machine_view(hw_910b2());
-  const auto d = mapper::map_dataflow(g, view);
+  mapper::MapperOptions confirm_top_four;
+  confirm_top_four.search.confirm_top = 4;
+  const auto d = mapper::map_dataflow(g, view, confirm_top_four, simulate_dataflow);
   ASSERT_TRUE(d.applies) << d.reason;
+  EXPECT_EQ(d.confirmed, 4);
   EXPECT_EQ(d.stages.size(), 7u);
   EXPECT_GE(d.micro_batches, 2u);
 
-  double kernel_estimate = 0;
-  const double kernel = run_kernel_by_kernel(g, &kernel_estimate);
   auto& machine = machine_910b2();
   ASSERT_NE(machine.streams(), nullptr);
-  machine.streams()->configure(d.queues);
-  scrub_l2(view);
-  const auto t = machine.run(d.program);
-  const double dataflow = ticks_to_seconds(t.end - t.start);
-  EXPECT_EQ(machine.streams()->live_entries(), 0u);
-  // Back-pressure and streaming happened for real.
-  EXPECT_GT(machine.streams()->stats().value("bytes_written"), 0u);
-  EXPECT_EQ(machine.streams()->stats().value("bytes_written"),
-            static_cast<std::uint64_t>(d.queues.size()) * d.queues.front().entry_bytes * d.micro_batches);
-  std::printf("mlp-chain-small: kernel-by-kernel %.2f us (model %.2f), dataflow %.2f us (model %.2f): %s\n", kernel * 1e6,
-              kernel_estimate * 1e6, dataflow * 1e6, d.estimated_seconds * 1e6, d.reason.c_str());
+  double kernel_estimate = 0, kernel = 0, dataflow = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    const double kernel_run = run_kernel_by_kernel(g, &kernel_estimate);
+    // Counters live as long as the machine (the confirmation runs wrote to
+    // the queues too): count this run's share.
+    const auto written_before = machine.streams()->stats().value("bytes_written");
+    const double dataflow_run = simulate_dataflow(d);
+    EXPECT_EQ(machine.streams()->live_entries(), 0u);
+    // Back-pressure and streaming happened for real.
+    const auto written = machine.streams()->stats().value("bytes_written") - written_before;
+    EXPECT_GT(written, 0u);
+    EXPECT_EQ(written, static_cast<std::uint64_t>(d.queues.size()) * d.queues.front().entry_bytes * d.micro_batches);
+    std::printf("mlp-chain-small run %d: kernel-by-kernel %.3f us, dataflow %.3f us\n", run + 1, kernel_run * 1e6,
+                dataflow_run * 1e6);
+    kernel += kernel_run / kRuns;
+    dataflow += dataflow_run / kRuns;
+  }
+  std::printf("mlp-chain-small mean: kernel-by-kernel %.2f us (model %.2f), dataflow %.2f us (model %.2f): %s\n",
+              kernel * 1e6, kernel_estimate * 1e6, dataflow * 1e6, d.estimated_seconds * 1e6, d.reason.c_str());
   EXPECT_LT(dataflow, kernel);
   // And auto, by the cost model, agrees.
   const auto mode = mapper::choose_mode("auto", kernel_estimate, d);
   EXPECT_TRUE(mode.dataflow) << mode.reason;
+}
+
+// The candidates confirmation draws from: the best few by the cost model,
+// best first, the first being what the mapper picks unconfirmed; among
+// them are wave splits the HBM-saturating rule alone would not propose.
+TEST(Dataflow, CandidatesComeBestFirstAndTheFirstIsTheUnconfirmedChoice) {
+  const auto g = graph_of("tests/data/mapper/mlp-chain-small.yaml");
+  const auto view = run_machine_view(hw_910b2());
+  const auto candidates = mapper::dataflow_chain_candidates(g, view, mapper::MapperOptions{}, 6);
+  ASSERT_EQ(candidates.size(), 6u);
+  for (std::size_t i = 1; i < candidates.size(); ++i) {
+    EXPECT_LE(candidates[i - 1].estimated_seconds, candidates[i].estimated_seconds);
+  }
+  const auto chosen = mapper::map_dataflow(g, view);
+  EXPECT_EQ(chosen.estimated_seconds, candidates.front().estimated_seconds);
+  EXPECT_EQ(chosen.reason, candidates.front().reason);
+  std::set<std::size_t> wave_counts;
+  for (const auto& d : candidates) wave_counts.insert(d.weight_waves);
+  EXPECT_GE(wave_counts.size(), 2u);
 }
 
 TEST(Dataflow, LaterPreloadWavesWaitAtABarrierForEveryCoreOfTheWaveBefore) {

@@ -193,3 +193,30 @@ TEST(Cli, SkipStoredSkipsOnlyTheExactRunAlreadyInTheDatabase) {
 
 }  // namespace
 }  // namespace npusim::test
+
+namespace npusim::test {
+namespace {
+
+// Asked to confirm its top four, the mapper simulates four dataflow
+// candidates of an op chain on the probe machine, and the summary says
+// which it kept; without the option nothing is simulated.
+TEST(Cli, ConfirmTopSimulatesTheBestDataflowCandidatesAndNamesTheOneKept) {
+  const std::string dir = scratch_dir();
+  const std::string base = npusim_binary() + " run --quiet --hw " + source_path("configs/hw/ascend-910b2.yaml") +
+                           " --model " + source_path("tests/data/mapper/mlp-chain-small.yaml") +
+                           " --phase prefill --mapping dataflow --json ";
+  const auto confirmed = run_command(base + dir + "/confirmed.json --mapper " + source_path("configs/mapper/confirm.yaml"));
+  ASSERT_EQ(confirmed.exit_code, 0) << confirmed.err;
+  const auto plain = run_command(base + dir + "/plain.json");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto c = nlohmann::json::parse(read_file(dir + "/confirmed.json"));
+  const auto p = nlohmann::json::parse(read_file(dir + "/plain.json"));
+  EXPECT_EQ(c["counters"]["driver.dataflow_confirmations"]["value"].get<double>(), 4.0);
+  EXPECT_EQ(p["counters"]["driver.dataflow_confirmations"]["value"].get<double>(), 0.0);
+  const std::string reason = c["mapping_reason"].get<std::string>();
+  EXPECT_NE(reason.find("fastest of the model's top 4"), std::string::npos) << reason;
+  EXPECT_EQ(p["mapping_reason"].get<std::string>().find("simulated"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace npusim::test
