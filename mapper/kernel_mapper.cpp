@@ -149,8 +149,11 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     if (!runs_as_job(id)) continue;
     if (include && !include(op)) continue;
     if (auto chain = fusions.attention.find(id); chain != fusions.attention.end()) {
-      Job job = fused_attention_job(graph, chain->second, placement, machine);
-      finish(id, job);
+      // The next layer's KV prefetch rides on the attention job; a split-KV
+      // combine job follows it.
+      auto jobs = fused_attention_jobs(graph, chain->second, placement, machine);
+      finish(id, jobs.front());
+      for (std::size_t j = 1; j < jobs.size(); ++j) on_job(jobs[j]);
       continue;
     }
     if (auto chain = fusions.swiglu.find(id); chain != fusions.swiglu.end()) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct Job {
   std::string kind;
   std::vector<workloads::OpId> covers;
   Bytes kept_on_chip = 0;
+  // The cube work (2 per MAC) the job executes, when it is not its ops'
+  // (a causal fused attention skips the masked tiles the ops count), and
+  // its GM traffic when it is not its ops' less kept_on_chip (a split-KV
+  // attention and its combine job divide the chain's and add the partials).
+  std::optional<double> flops;
+  std::optional<double> bytes;
 };
 
 // Tiling choices are cached by the GEMM's signature, so 80 identical layers

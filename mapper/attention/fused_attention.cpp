@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -40,6 +43,9 @@ constexpr int kWorkspaceSlots = 2;
 // workspace each need one more than that.
 constexpr int kLookAhead = 2;
 constexpr int kKvSlots = kLookAhead + 1, kScoreWsSlots = kLookAhead + 1;
+// A worker's running max and sum belong to one item; with the look-ahead,
+// up to three items' tiles are in flight on the vector side.
+constexpr int kStatsSlots = kLookAhead + 1;
 
 double bytes_per(DType t) { return dtype_bits(t) / 8.0; }
 Bytes bytes_of(std::uint64_t elements, double per) {
@@ -125,8 +131,10 @@ struct Layout {
   // UB of one worker
   Bytes ub_score, ub_probs, ub_context, ub_acc, ub_stats;
   Bytes ub_score_at, ub_probs_at, ub_context_at, ub_acc_at, ub_stats_at, ub_total;
-  // GM workspace of one core
+  // GM workspace of one core; split-KV partials after the slots
   Bytes ws_score, ws_probs, ws_context, ws_score_at, ws_probs_at, ws_context_at, ws_total;
+  bool partial;                    // split-KV: items leave partials, not the output
+  Bytes partial_acc, partial_stride;  // one item's unnormalised rows, and with their max and sum
 };
 
 Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
@@ -169,7 +177,7 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.ub_context_at = l.ub_probs_at + 2 * l.ub_probs;
   l.ub_acc_at = l.ub_context_at + static_cast<Bytes>(t.context_ub_slots) * l.ub_context;
   l.ub_stats_at = l.ub_acc_at + l.ub_acc;
-  l.ub_total = l.ub_stats_at + l.ub_stats;
+  l.ub_total = l.ub_stats_at + kStatsSlots * l.ub_stats;
 
   l.ws_score = l.split ? align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.score_bytes)) : 0;
   l.ws_probs = align32(bytes_of(std::uint64_t{t.bm} * t.bn, l.q_bytes));
@@ -178,7 +186,59 @@ Layout layout_of(const AttentionProblem& p, const AttentionTiling& t, const Mach
   l.ws_probs_at = kScoreWsSlots * l.ws_score;
   l.ws_context_at = l.ws_probs_at + kWorkspaceSlots * l.ws_probs;
   l.ws_total = l.ws_context_at + kWorkspaceSlots * l.ws_context;
+  l.partial = t.kv_chunks > 1;
+  l.partial_acc = std::uint64_t{t.bm} * l.value_dim * 4;
+  l.partial_stride = align32(l.partial_acc + std::uint64_t{t.bm} * 2 * 4);
   return l;
+}
+
+// One core's share of a job: (unit, chunk) items, a unit being a KV-head
+// group's query block. Items go longest first to the least loaded core, so
+// causal blocks of different lengths spread evenly.
+struct Item {
+  std::uint64_t group, block, chunk, tile_begin, tile_end;
+};
+std::vector<std::vector<Item>> assign_items(const AttentionProblem& p, const AttentionTiling& t, int cube_cores) {
+  const std::uint64_t blocks = ceil_div(p.score.m, t.bm);
+  const std::uint64_t chunks = std::max<std::uint32_t>(1, t.kv_chunks);
+  std::vector<Item> items;
+  for (std::uint64_t group = 0; group < p.score.batch; ++group) {
+    for (std::uint64_t block = 0; block < blocks; ++block) {
+      const std::uint64_t tiles = key_tiles_of_block(p, t, block);
+      for (std::uint64_t c = 0; c < chunks; ++c) {
+        items.push_back(Item{group, block, c, c * tiles / chunks, (c + 1) * tiles / chunks});
+      }
+    }
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return a.tile_end - a.tile_begin > b.tile_end - b.tile_begin;
+  });
+  const auto cores = static_cast<std::size_t>(std::max(1, cube_cores));
+  std::vector<std::vector<Item>> per_core(std::min(cores, items.size()));
+  std::vector<std::uint64_t> load(per_core.size(), 0);
+  for (const Item& item : items) {
+    const auto least = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    per_core[least].push_back(item);
+    load[least] += item.tile_end - item.tile_begin;
+  }
+  return per_core;
+}
+
+// The first and last query token of a block (tokens of a head; a block
+// that spans heads holds every token).
+std::pair<std::uint64_t, std::uint64_t> block_tokens(const AttentionProblem& p, const AttentionTiling& t,
+                                                     std::uint64_t block) {
+  const std::uint64_t first = block * t.bm, last = std::min(p.score.m, first + t.bm) - 1;
+  if (first / p.queries != last / p.queries) return {0, p.queries - 1};
+  return {first % p.queries, last % p.queries};
+}
+
+// Whether some key of the tile lies beyond what some row of the block sees.
+bool crosses_diagonal(const AttentionProblem& p, const AttentionTiling& t, std::uint64_t block, std::uint64_t tile) {
+  if (!p.causal) return false;
+  const std::uint64_t first_visible_limit = p.score.n - p.queries + block_tokens(p, t, block).first;
+  const std::uint64_t tile_last_key = std::min(p.score.n, (tile + 1) * t.bn) - 1;
+  return tile_last_key > first_visible_limit;
 }
 
 // One step of a core's schedule: KV tile `tile` of unit (group, row block).
@@ -186,8 +246,9 @@ struct Turn {
   std::uint64_t group, block, tile;
   std::uint32_t rows, keys;
   bool first, last;
+  bool masked;              // crosses the causal diagonal
   std::uint64_t index;      // turns of this core so far
-  std::uint64_t unit_index; // units of this core so far
+  std::uint64_t unit_index; // items of this core so far
 };
 
 class CoreEmitter {
@@ -219,6 +280,9 @@ class CoreEmitter {
   // Where tile kinds arrive on the vector side from.
   Pipe arrival() const { return l_.split ? Pipe::mte2 : Pipe::fixpipe; }
   std::uint32_t u32(Bytes b) const { return static_cast<std::uint32_t>(b); }
+  Bytes stats_at(const Turn& turn) const {
+    return l_.ub_stats_at + (turn.unit_index % static_cast<std::uint64_t>(kStatsSlots)) * l_.ub_stats;
+  }
   std::uint64_t ws_slot(Bytes at, Bytes slot, std::uint64_t turn, int slots = kWorkspaceSlots) const {
     return ws_ + at + (turn % static_cast<std::uint64_t>(slots)) * slot;
   }
@@ -358,7 +422,7 @@ class CoreEmitter {
     const std::uint64_t e = std::uint64_t{rows} * turn.keys;
     const auto s_ub = u32(l_.ub_score_at + slot * l_.ub_score);
     const auto p_ub = u32(l_.ub_probs_at + slot * l_.ub_probs);
-    const auto stats = u32(l_.ub_stats_at);
+    const auto stats = u32(stats_at(turn));
     if (l_.split) {
       v.push_back(cross(Opcode::cross_wait, Pipe::mte2, 0, kCrossScore, tag_));
       v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kScoreEvent, tag_));
@@ -370,6 +434,7 @@ class CoreEmitter {
     }
     v.push_back(flag(Opcode::wait_flag, arrival(), Pipe::vector, kScoreEvent, tag_));
     const DType sd = l_.score_dtype, f32 = DType::fp32;
+    if (turn.masked) v.push_back(vec(VectorOpKind::add, e, s_ub, s_ub, sd, sd, tag_));  // -inf above the diagonal
     v.push_back(vec(VectorOpKind::reduce_max, e, s_ub, s_ub, sd, sd, tag_));               // tile row max
     v.push_back(vec(VectorOpKind::reduce_max, 2ULL * rows, stats, stats, f32, f32, tag_));  // with the running max
     v.push_back(vec(VectorOpKind::add, rows, stats, stats, f32, f32, tag_));                // old - new max
@@ -496,6 +561,18 @@ class CoreEmitter {
     }
     v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival(), kContextEvent, tag_));
     if (!turn.last) return;
+    if (l_.partial) {
+      // The chunk's unnormalised rows with their running max and sum, for
+      // the combine job.
+      v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
+      v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
+      const std::uint64_t partial = ws_ + l_.ws_total + turn.unit_index * l_.partial_stride;
+      v.push_back(gm_transfer(Opcode::store, partial + row0 * l_.value_dim * 4, e * 4, Buffer::ub, acc, DType::fp32, tag_));
+      v.push_back(gm_transfer(Opcode::store, partial + l_.partial_acc + row0 * 2 * 4, std::uint64_t{rows} * 2 * 4,
+                              Buffer::ub, u32(stats_at(turn)), DType::fp32, tag_));
+      v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutputEvent, tag_));
+      return;
+    }
     v.push_back(vec(VectorOpKind::mul, e, acc, acc, DType::fp32, DType::fp32, tag_));  // divide by the running sum
     v.push_back(vec(VectorOpKind::cast, e, acc, acc, DType::fp32, p_.context.c_dtype, tag_));
     v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutputEvent, tag_));
@@ -521,9 +598,63 @@ class CoreEmitter {
 }  // namespace
 
 std::string AttentionTiling::describe() const {
-  return fmt::format("fused attention bm={} bn={}{}{}", bm, bn, score_l0c_slots == 1 ? " score-l0c-single" : "",
-                     context_ub_slots == 1 ? " context-ub-single" : "");
+  return fmt::format("fused attention bm={} bn={}{}{}{}", bm, bn, score_l0c_slots == 1 ? " score-l0c-single" : "",
+                     context_ub_slots == 1 ? " context-ub-single" : "",
+                     kv_chunks > 1 ? fmt::format(" split-kv={}", kv_chunks) : std::string());
 }
+
+std::uint64_t key_tiles_of_block(const AttentionProblem& p, const AttentionTiling& t, std::uint64_t block) {
+  const std::uint64_t tiles = ceil_div(p.score.n, std::uint64_t{t.bn});
+  if (!p.causal) return tiles;
+  const std::uint64_t last_visible = p.score.n - p.queries + block_tokens(p, t, block).second;
+  return std::min(tiles, last_visible / t.bn + 1);
+}
+
+AttentionWork attention_work(const AttentionProblem& p, const AttentionTiling& t) {
+  AttentionWork w;
+  const double k_bytes = stored_b_bytes_per_element(p.score), v_bytes = stored_b_bytes_per_element(p.context);
+  const std::uint64_t blocks = ceil_div(p.score.m, std::uint64_t{t.bm});
+  for (std::uint64_t block = 0; block < blocks; ++block) {
+    const double rows = static_cast<double>(std::min<std::uint64_t>(t.bm, p.score.m - block * t.bm));
+    const std::uint64_t tiles = key_tiles_of_block(p, t, block);
+    const double keys = static_cast<double>(std::min(p.score.n, tiles * t.bn));
+    const double groups = static_cast<double>(p.score.batch);
+    w.score_tiles += p.score.batch * tiles;
+    w.macs += groups * rows * keys * static_cast<double>(p.score.k + p.context.n);
+    w.kv_bytes += groups * keys * (static_cast<double>(p.score.k) * k_bytes + static_cast<double>(p.context.n) * v_bytes);
+  }
+  return w;
+}
+
+double split_kv_partial_bytes(const AttentionProblem& p, const AttentionTiling& t) {
+  if (t.kv_chunks <= 1) return 0;
+  return static_cast<double>(p.score.batch * p.score.m) * t.kv_chunks * static_cast<double>(p.context.n + 2) * 4;
+}
+
+namespace {
+
+std::uint64_t most_items_per_core(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  std::size_t most = 0;
+  for (const auto& items : assign_items(p, t, m.cube_cores)) most = std::max(most, items.size());
+  return most;
+}
+
+// One combine worker's share: the rows of one unit a vector worker of the
+// fused job held, so the partials it reads are contiguous.
+struct CombineShare {
+  std::uint64_t group, block;
+  int slice;
+};
+
+// UB of one combine worker: every chunk's rows and their max and sum, the
+// merged stats and the output rows.
+Bytes combine_ub_bytes(const AttentionTiling& t, const Layout& l) {
+  const std::uint64_t r = l.worker_rows;
+  return t.kv_chunks * (align32(r * l.value_dim * 4) + align32(r * 2 * 4)) + align32(4 * r * 4) +
+         align32(bytes_of(r * l.value_dim, l.out_bytes));
+}
+
+}  // namespace
 
 AttentionFootprint attention_footprint(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
   const Layout l = layout_of(p, t, m);
@@ -533,8 +664,8 @@ AttentionFootprint attention_footprint(const AttentionProblem& p, const Attentio
   f.l0a = m.l0a;
   f.l0b = m.l0b;
   f.l0c = l.context_l0c_at + l.context_l0c;
-  f.ub = l.ub_total;
-  f.workspace = l.ws_total;
+  f.ub = l.partial ? std::max(l.ub_total, combine_ub_bytes(t, l)) : l.ub_total;
+  f.workspace = l.ws_total + (l.partial ? most_items_per_core(p, t, m) * l.partial_stride : 0);
   return f;
 }
 
@@ -542,16 +673,128 @@ std::optional<std::string> attention_tiling_error(const AttentionProblem& p, con
                                                   const MachineView& m) {
   if (t.bm == 0 || t.bn == 0) return std::string("fused attention tile sizes must be positive");
   if (!m.cube_shape.count(p.score.a_dtype)) return fmt::format("the cube has no {} mode", dtype_name(p.score.a_dtype));
+  if (p.causal && (p.queries == 0 || p.queries > p.score.n || p.score.m % p.queries != 0)) {
+    return fmt::format("causal attention needs its {} rows per group to be whole heads of query tokens, at most the {} "
+                       "keys; {} tokens per head given",
+                       p.score.m, p.score.n, p.queries);
+  }
+  if (t.kv_chunks == 0) return std::string("fused attention needs at least one KV chunk");
+  if (t.kv_chunks > 1) {
+    if (p.causal) return std::string("split-KV applies to attention without a causal mask (decode)");
+    if (t.kv_chunks > ceil_div(p.score.n, std::uint64_t{t.bn})) {
+      return fmt::format("{}: more KV chunks than the {} key tiles", t.describe(), ceil_div(p.score.n, std::uint64_t{t.bn}));
+    }
+  }
   const AttentionFootprint f = attention_footprint(p, t, m);
   // A query row block and one K chunk must fit half of L0A (cube_tile.cpp).
   const auto chunk = static_cast<Bytes>(static_cast<double>(t.bm) * 16 * bytes_per(p.score.a_dtype));
   return fused_overflow(t.describe(), {f.l1, f.l0c, f.ub, f.workspace, chunk}, m);
 }
 
+double fused_attention_flops(const AttentionProblem& p, const AttentionTiling& t) {
+  return 2.0 * attention_work(p, t).macs;
+}
+
+namespace {
+
+// Cycles before an item's first tile is in steady state: its query load and
+// its first tile's hand-offs through GM (scores out, probabilities back,
+// context out), each a GM round trip on split cores.
+double item_fill_cycles(const MachineView& m) { return (m.split_cores ? 4.0 : 2.0) * m.gm_latency_cycles; }
+
+// Cycles of an item's `keys` keys on its core: the cube's two products
+// (rows padded to the fractal) against the K and V loads. Each load is one
+// blocking GM request that pays the latency before its bytes stream; the
+// share `from_dram` of the bytes comes from DRAM, whose bandwidth the
+// `streaming` cores divide, the rest hits in L2 at the core's path rate.
+double item_cycles(const AttentionProblem& p, const AttentionTiling& t, const Layout& l, const MachineView& m,
+                   std::uint64_t rows, std::uint64_t keys, double from_dram, double streaming) {
+  const auto& shape = m.cube_shape.at(p.score.a_dtype);
+  const double padded_rows = static_cast<double>(round_up(rows, std::uint64_t{shape[0]}));
+  const double cube = padded_rows * static_cast<double>(keys) * static_cast<double>(l.head_dim + l.value_dim) /
+                      std::max(1.0, m.cube_macs_per_cycle(p.score.a_dtype));
+  const double dram_Bps = m.hbm_Bps > 0 ? m.hbm_Bps : m.ddr_Bps;
+  const double dram_share_Bpc =
+      dram_Bps > 0 ? std::min(m.gm_read_Bpc, dram_Bps / m.core_clock_hz / std::max(1.0, streaming)) : m.gm_read_Bpc;
+  const double bytes = static_cast<double>(keys) * (l.head_dim * l.k_bytes + l.value_dim * l.v_bytes);
+  const double loads = 2.0 * static_cast<double>(ceil_div(keys, std::uint64_t{t.bn}));
+  const double latency = from_dram * m.gm_latency_cycles + (1 - from_dram) * m.gm_hit_latency_cycles;
+  const double path = loads * latency + bytes * (from_dram / dram_share_Bpc + (1 - from_dram) / m.gm_read_Bpc);
+  return std::max(cube, path);
+}
+
+}  // namespace
+
+double estimate_fused_attention_seconds(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  const Layout l = layout_of(p, t, m);
+  const auto per_core = assign_items(p, t, m.cube_cores);
+  // A group's K and V come from DRAM once and from L2 for its other blocks.
+  const double from_dram = 1.0 / static_cast<double>(ceil_div(l.rows, std::uint64_t{t.bm}));
+  // The busiest core's items, each its fill and its keys.
+  double busiest = 0;
+  for (const auto& items : per_core) {
+    double cycles = 0;
+    for (const Item& item : items) {
+      const std::uint64_t rows = std::min<std::uint64_t>(t.bm, l.rows - item.block * t.bm);
+      const std::uint64_t keys = std::min(l.keys, item.tile_end * t.bn) - item.tile_begin * t.bn;
+      cycles += item_fill_cycles(m) + item_cycles(p, t, l, m, rows, keys, from_dram, static_cast<double>(per_core.size()));
+    }
+    busiest = std::max(busiest, cycles);
+  }
+  // The chip's DRAM bound: Q, K and V read and the output (or the partials) written once.
+  const double once = static_cast<double>(l.groups * l.rows) * (l.head_dim * l.q_bytes + l.value_dim * l.out_bytes) +
+                      static_cast<double>(l.groups) * static_cast<double>(l.keys) *
+                          (l.head_dim * l.k_bytes + l.value_dim * l.v_bytes) +
+                      split_kv_partial_bytes(p, t);
+  const double dram = m.hbm_Bps > 0 ? once / m.hbm_Bps : m.ddr_Bps > 0 ? once / m.ddr_Bps : 0.0;
+  return std::max(busiest / m.core_clock_hz, dram);
+}
+
+namespace {
+
+std::vector<CombineShare> combine_shares(const AttentionProblem& p, const AttentionTiling& t, const Layout& l) {
+  std::vector<CombineShare> shares;
+  const std::uint64_t blocks = ceil_div(l.rows, std::uint64_t{t.bm});
+  for (std::uint64_t group = 0; group < p.score.batch; ++group) {
+    for (std::uint64_t block = 0; block < blocks; ++block) {
+      const std::uint64_t rows = std::min<std::uint64_t>(t.bm, l.rows - block * t.bm);
+      for (int w = 0; w < l.workers; ++w) {
+        if (std::uint64_t{l.worker_rows} * static_cast<std::uint64_t>(w) < rows) shares.push_back({group, block, w});
+      }
+    }
+  }
+  return shares;
+}
+
+int combine_workers(const MachineView& m) { return m.split_cores ? m.vector_cores : m.cube_cores; }
+
+}  // namespace
+
+double estimate_split_kv_combine_seconds(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
+  if (t.kv_chunks <= 1) return 0;
+  const Layout l = layout_of(p, t, m);
+  const auto shares = static_cast<double>(combine_shares(p, t, l).size());
+  const double per_worker = std::ceil(shares / std::max(1, combine_workers(m)));
+  const double r = l.worker_rows, c = t.kv_chunks;
+  const double in = c * r * (static_cast<double>(l.value_dim) + 2) * 4, out = r * static_cast<double>(l.value_dim) * l.out_bytes;
+  // Per share: the chunks' loads, one store, and the vector passes over
+  // every chunk's rows (scale and add) and the output (normalise, cast).
+  const double vector = (2 * c + 2) * r * static_cast<double>(l.value_dim) * 4 / static_cast<double>(m.vector_width_bytes);
+  const double cycles = per_worker * ((c + 2) * m.gm_latency_cycles + in / m.gm_read_Bpc + out / m.gm_write_Bpc + vector);
+  return cycles / m.core_clock_hz;
+}
+
 AttentionTiling choose_attention_tiling(const AttentionProblem& p, const MachineView& m) {
   std::optional<std::string> last_error;
+  std::optional<AttentionTiling> chosen;
+  // With fewer query rows than a cube fractal (decode), a KV tile costs its
+  // loads' latency and its hand-offs almost whatever its length, so longer
+  // tiles are tried first.
+  std::vector<std::uint64_t> key_tiles = {128, 64, 32, 16};
+  const auto shape = m.cube_shape.find(p.score.a_dtype);
+  if (shape != m.cube_shape.end() && p.score.m <= shape->second[0]) key_tiles.insert(key_tiles.begin(), 256);
   for (std::uint64_t bm : {128, 64, 32, 16}) {
-    for (std::uint64_t bn : {128, 64, 32, 16}) {
+    for (std::uint64_t bn : key_tiles) {
       for (int score_slots : {2, 1}) {
         for (int context_slots : {2, 1}) {
           AttentionTiling t;
@@ -560,47 +803,55 @@ AttentionTiling choose_attention_tiling(const AttentionProblem& p, const Machine
           t.score_l0c_slots = score_slots;
           t.context_ub_slots = context_slots;
           last_error = attention_tiling_error(p, t, m);
-          if (!last_error) return t;
+          if (!last_error && !chosen) chosen = t;
         }
       }
     }
   }
-  throw InputError("fused attention: no tiling fits the machine; the smallest candidate fails with " + *last_error);
-}
-
-double fused_attention_flops(const AttentionProblem& p) {
-  return 2.0 * static_cast<double>(p.score.batch * p.score.m * p.score.k * p.score.n) +
-         2.0 * static_cast<double>(p.context.batch * p.context.m * p.context.k * p.context.n);
-}
-
-double estimate_fused_attention_seconds(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m) {
-  const Layout l = layout_of(p, t, m);
-  const double units = static_cast<double>(l.groups * ceil_div(l.rows, t.bm));
-  const double cube = fused_attention_flops(p) / std::max(1.0, m.peak_flops(p.score.a_dtype));
-  // Each unit reads its Q once and all of its group's K and V.
-  const double bytes = units * static_cast<double>(l.keys) * (l.head_dim * l.k_bytes + l.value_dim * l.v_bytes) +
-                       static_cast<double>(l.groups * l.rows) * (l.head_dim * l.q_bytes + l.value_dim * l.out_bytes);
-  const double path = bytes / (m.gm_read_Bpc * m.core_clock_hz * std::max(1, m.cube_cores));
-  return std::max(cube, path);
+  if (!chosen) {
+    throw InputError("fused attention: no tiling fits the machine; the smallest candidate fails with " + *last_error);
+  }
+  // Split-KV when the units leave cube cores idle or unevenly loaded (32
+  // heads on 24 cores): the chunk count the cost model prices fastest, up to
+  // four items per core, each chunk at least kMinChunkTiles key tiles so its
+  // fill is spread.
+  constexpr std::uint64_t kMinChunkTiles = 2, kMostItemsPerCore = 4;
+  const std::uint64_t units = p.score.batch * ceil_div(p.score.m, std::uint64_t{chosen->bm});
+  const std::uint64_t tiles = ceil_div(p.score.n, std::uint64_t{chosen->bn});
+  const auto cores = static_cast<std::uint64_t>(std::max(1, m.cube_cores));
+  if (p.causal) return *chosen;
+  const std::uint64_t most = std::min(ceil_div(kMostItemsPerCore * cores, units), tiles / kMinChunkTiles);
+  AttentionTiling best = *chosen;
+  double best_seconds = estimate_fused_attention_seconds(p, best, m);
+  for (std::uint64_t chunks = 2; chunks <= most; ++chunks) {
+    AttentionTiling t = *chosen;
+    t.kv_chunks = static_cast<std::uint32_t>(chunks);
+    if (attention_tiling_error(p, t, m)) continue;
+    const double seconds = estimate_fused_attention_seconds(p, t, m) + estimate_split_kv_combine_seconds(p, t, m);
+    if (seconds < best_seconds) {
+      best = t;
+      best_seconds = seconds;
+    }
+  }
+  return best;
 }
 
 void emit_fused_attention(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m,
                           std::uint64_t workspace_address, std::uint32_t tag, arch::Program& program) {
   if (auto error = attention_tiling_error(p, t, m)) throw InputError(*error);
   const Layout l = layout_of(p, t, m);
-  const std::uint64_t blocks = ceil_div(l.rows, t.bm), tiles = ceil_div(l.keys, t.bn);
-  const std::uint64_t units = l.groups * blocks;
-  const auto cores = static_cast<std::uint64_t>(m.cube_cores);
-  for (std::uint64_t core = 0; core < cores && core < units; ++core) {
+  const auto per_core = assign_items(p, t, m.cube_cores);
+  for (std::size_t core = 0; core < per_core.size(); ++core) {
     std::vector<Turn> turns;
     std::uint64_t unit_index = 0;
-    for (std::uint64_t unit = core; unit < units; unit += cores, ++unit_index) {
-      const std::uint64_t group = unit / blocks, block = unit % blocks;
-      const auto rows = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bm, l.rows - block * t.bm));
-      for (std::uint64_t tile = 0; tile < tiles; ++tile) {
+    for (const Item& item : per_core[core]) {
+      const auto rows = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bm, l.rows - item.block * t.bm));
+      for (std::uint64_t tile = item.tile_begin; tile < item.tile_end; ++tile) {
         const auto keys = static_cast<std::uint32_t>(std::min<std::uint64_t>(t.bn, l.keys - tile * t.bn));
-        turns.push_back(Turn{group, block, tile, rows, keys, tile == 0, tile + 1 == tiles, turns.size(), unit_index});
+        turns.push_back(Turn{item.group, item.block, tile, rows, keys, tile == item.tile_begin, tile + 1 == item.tile_end,
+                             crosses_diagonal(p, t, item.block, tile), turns.size(), unit_index});
       }
+      ++unit_index;
     }
     std::vector<std::vector<Instruction>*> workers;
     if (l.split) {
@@ -611,6 +862,86 @@ void emit_fused_attention(const AttentionProblem& p, const AttentionTiling& t, c
     CoreEmitter emitter(p, t, m, l, workspace_address + core * fusion_workspace_per_core(m), tag,
                         program.cube_cores.at(core).instructions, workers);
     emitter.emit(turns);
+  }
+}
+
+void emit_split_kv_combine(const AttentionProblem& p, const AttentionTiling& t, const MachineView& m,
+                           std::uint64_t workspace_address, std::uint32_t tag, arch::Program& program) {
+  if (auto error = attention_tiling_error(p, t, m)) throw InputError(*error);
+  if (t.kv_chunks <= 1) throw InputError(t.describe() + ": a combine job needs a split-KV tiling");
+  const Layout l = layout_of(p, t, m);
+  // Where each (group, block, chunk) left its partial: its core's slots,
+  // after the items that core ran before it.
+  std::map<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>, std::uint64_t> partial_at;
+  const auto per_core = assign_items(p, t, m.cube_cores);
+  for (std::size_t core = 0; core < per_core.size(); ++core) {
+    for (std::size_t k = 0; k < per_core[core].size(); ++k) {
+      const Item& item = per_core[core][k];
+      partial_at[{item.group, item.block, item.chunk}] =
+          workspace_address + core * fusion_workspace_per_core(m) + l.ws_total + k * l.partial_stride;
+    }
+  }
+  const std::uint64_t r_max = l.worker_rows;
+  const Bytes acc_slot = align32(r_max * l.value_dim * 4), stats_slot = align32(r_max * 2 * 4);
+  const Bytes stats_at = t.kv_chunks * acc_slot, merged_at = stats_at + t.kv_chunks * stats_slot;
+  const Bytes out_at = merged_at + align32(4 * r_max * 4);
+  constexpr std::uint8_t kInputsFree = 0, kOutFree = 1;
+  const int workers = combine_workers(m);
+  auto code_of = [&](int w) -> std::vector<Instruction>& {
+    return m.split_cores ? program.vector_cores.at(static_cast<std::size_t>(w)).instructions
+                         : program.cube_cores.at(static_cast<std::size_t>(w)).instructions;
+  };
+  const auto shares = combine_shares(p, t, l);
+  for (int w = 0; w < workers && static_cast<std::size_t>(w) < shares.size(); ++w) {
+    auto& v = code_of(w);
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte2, kInputsFree, tag));
+    v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutFree, tag));
+  }
+  const DType f32 = DType::fp32;
+  for (std::size_t s = 0; s < shares.size(); ++s) {
+    const CombineShare& share = shares[s];
+    auto& v = code_of(static_cast<int>(s % static_cast<std::size_t>(workers)));
+    const std::uint64_t row0 = std::uint64_t{l.worker_rows} * static_cast<std::uint64_t>(share.slice);
+    const std::uint64_t block_rows = std::min<std::uint64_t>(t.bm, l.rows - share.block * t.bm);
+    const std::uint64_t rows = std::min<std::uint64_t>(l.worker_rows, block_rows - row0);
+    const std::uint64_t e = rows * l.value_dim, c = t.kv_chunks;
+    v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kInputsFree, tag));
+    for (std::uint64_t chunk = 0; chunk < c; ++chunk) {
+      const std::uint64_t at = partial_at.at({share.group, share.block, chunk});
+      v.push_back(gm_transfer(Opcode::load, at + row0 * l.value_dim * 4, e * 4, Buffer::ub,
+                              static_cast<std::uint32_t>(chunk * acc_slot), f32, tag));
+      v.push_back(gm_transfer(Opcode::load, at + l.partial_acc + row0 * 2 * 4, rows * 2 * 4, Buffer::ub,
+                              static_cast<std::uint32_t>(stats_at + chunk * stats_slot), f32, tag));
+    }
+    v.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, kInputsFree, tag));
+    v.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::vector, kInputsFree, tag));
+    const auto stats = static_cast<std::uint32_t>(stats_at), merged = static_cast<std::uint32_t>(merged_at);
+    const auto out = static_cast<std::uint32_t>(out_at);
+    v.push_back(vec(VectorOpKind::reduce_max, c * rows, stats, merged, f32, f32, tag));  // the rows' global max
+    v.push_back(vec(VectorOpKind::add, c * rows, stats, stats, f32, f32, tag));          // chunk max - global max
+    v.push_back(vec(VectorOpKind::exp, c * rows, stats, stats, f32, f32, tag));          // each chunk's scale
+    v.push_back(vec(VectorOpKind::mul, c * rows, stats, stats, f32, f32, tag));          // its sum, scaled
+    v.push_back(vec(VectorOpKind::reduce_sum, c * rows, stats, merged, f32, f32, tag));  // the rows' total
+    v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutFree, tag));
+    for (std::uint64_t chunk = 0; chunk < c; ++chunk) {
+      const auto acc = static_cast<std::uint32_t>(chunk * acc_slot);
+      v.push_back(vec(VectorOpKind::mul, e, acc, acc, f32, f32, tag));  // scaled to the global max
+      if (chunk > 0) v.push_back(vec(VectorOpKind::add, e, acc, 0, f32, f32, tag));
+    }
+    v.push_back(vec(VectorOpKind::mul, e, 0, 0, f32, f32, tag));  // divide by the total
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte2, kInputsFree, tag));
+    v.push_back(vec(VectorOpKind::cast, e, 0, out, f32, p.context.c_dtype, tag));
+    v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutFree, tag));
+    v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kOutFree, tag));
+    const std::uint64_t out_gm = p.context.c_address + share.group * p.context.c_batch_stride +
+                                 bytes_of((share.block * t.bm + row0) * l.value_dim, l.out_bytes);
+    v.push_back(gm_transfer(Opcode::store, out_gm, bytes_of(e, l.out_bytes), Buffer::ub, out, p.context.c_dtype, tag));
+    v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutFree, tag));
+  }
+  for (int w = 0; w < workers && static_cast<std::size_t>(w) < shares.size(); ++w) {
+    auto& v = code_of(w);
+    v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, kInputsFree, tag));
+    v.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, kOutFree, tag));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "mapper/attention/fused_attention.h"
 #include "mapper/compression/gemm_operands.h"
 #include "mapper/fusion/swiglu_fusion.h"
@@ -57,21 +58,54 @@ void emit_operand_work(const workloads::Graph& graph, std::initializer_list<std:
 
 }  // namespace
 
-Job fused_attention_job(const workloads::Graph& graph, const AttentionChain& chain, const Placement& placement,
-                        const MachineView& machine) {
+std::vector<Job> fused_attention_jobs(const workloads::Graph& graph, const AttentionChain& chain,
+                                      const Placement& placement, const MachineView& machine) {
   AttentionProblem p;
   p.score = gemm_problem_for(graph, chain.score, placement);
   p.context = gemm_problem_for(graph, chain.context, placement);
+  const auto& score_op = graph.op(chain.score);
+  p.causal = score_op.causal;
+  if (p.causal) {
+    // Scores are [batch, heads, query tokens, keys] (workloads/transformer.cpp).
+    const auto& shape = graph.tensor(score_op.outputs.front()).shape;
+    if (shape.size() != 4) {
+      throw InputError(fmt::format("causal attention '{}': scores of rank {}, expected [batch, heads, tokens, keys]",
+                                   score_op.name, shape.size()));
+    }
+    p.queries = shape[2];
+  }
   const AttentionTiling tiling = choose_attention_tiling(p, machine);
+  const std::string scope = scope_of(score_op.name);
   // Scores and probabilities are each written once and read once unfused.
-  Job job = fused_job(scope_of(graph.op(chain.score).name) + "fused_attention", "FusedAttention", chain.context,
+  Job job = fused_job(scope + "fused_attention", "FusedAttention", chain.context,
                       {chain.score, chain.softmax, chain.context},
                       2 * (tensor_bytes(graph, chain.score) + tensor_bytes(graph, chain.softmax)), machine);
   emit_fused_attention(p, tiling, machine, placement.workspace_address, 0, job.program);
   emit_operand_work(graph, {{chain.score, &p.score}, {chain.context, &p.context}}, machine, job);
   job.estimated_seconds = estimate_fused_attention_seconds(p, tiling, machine);
   job.tiling = tiling.describe();
-  return job;
+  job.flops = fused_attention_flops(p, tiling);
+  std::vector<Job> jobs;
+  if (tiling.kv_chunks <= 1) {
+    jobs.push_back(std::move(job));
+    return jobs;
+  }
+  // Split-KV: the attention job writes partials in place of the output,
+  // which the combine job reads and writes.
+  double chain_bytes = 0;
+  for (auto id : job.covers) chain_bytes += static_cast<double>(graph.op(id).bytes_read.total() + graph.op(id).bytes_written.total());
+  const double output = static_cast<double>(tensor_bytes(graph, chain.context));
+  const double partials = split_kv_partial_bytes(p, tiling);
+  job.bytes = chain_bytes - static_cast<double>(job.kept_on_chip) - output + partials;
+  Job combine = fused_job(scope + "split_kv_combine", "SplitKvCombine", chain.context, {chain.context}, 0, machine);
+  emit_split_kv_combine(p, tiling, machine, placement.workspace_address, 0, combine.program);
+  combine.estimated_seconds = estimate_split_kv_combine_seconds(p, tiling, machine);
+  combine.tiling = tiling.describe();
+  combine.flops = 0;
+  combine.bytes = partials + output;
+  jobs.push_back(std::move(job));
+  jobs.push_back(std::move(combine));
+  return jobs;
 }
 
 Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, const Placement& placement,

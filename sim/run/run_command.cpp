@@ -292,13 +292,18 @@ int command_run(const RunOptions& o) {
       res.kind = job.kind.empty() ? workloads::op_kind_name(op.kind) : job.kind;
       res.layer = op.layer;
       // A fused job does the work of every op it covers, less the traffic of
-      // the intermediates it keeps on chip.
+      // the intermediates it keeps on chip, unless it says what it executes
+      // (causal tile skipping, split-KV partials).
+      double graph_flops = 0;
       for (auto covered : job.covers.empty() ? std::vector<workloads::OpId>{job.op} : job.covers) {
         const auto& c = graph.op(covered);
-        res.flops += static_cast<double>(c.flops);
+        graph_flops += static_cast<double>(c.flops);
         res.bytes += static_cast<double>(c.bytes_read.total() + c.bytes_written.total());
       }
       res.bytes -= static_cast<double>(job.kept_on_chip);
+      if (job.bytes) res.bytes = *job.bytes;
+      res.flops = job.flops.value_or(graph_flops);
+      if (sampled) sampled->record_flops(op.layer, res.flops - graph_flops);
       res.seconds = ticks_to_seconds(timing.end - timing.start);
       r.flops += res.flops;
       r.ops.push_back(std::move(res));

@@ -134,6 +134,7 @@ const std::vector<LayerClass>& SampledRun::begin_step(const workloads::Graph& gr
     }
   }
   layer_seconds_.assign(static_cast<std::size_t>(layers), 0.0);
+  layer_flops_delta_.assign(static_cast<std::size_t>(layers), 0.0);
   layer_counters_.assign(static_cast<std::size_t>(layers), std::vector<double>(counters_.size(), 0.0));
   step_counters_.assign(counters_.size(), 0.0);
   step_seconds_ = 0;
@@ -171,7 +172,26 @@ void SampledRun::record_job(int layer, Tick span) {
   absorb_counters(layer);
 }
 
+void SampledRun::record_flops(int layer, double executed_less_graph) {
+  if (layer >= 0 && static_cast<std::size_t>(layer) < layer_flops_delta_.size()) {
+    layer_flops_delta_[static_cast<std::size_t>(layer)] += executed_less_graph;
+  }
+}
+
 void SampledRun::end_step() {
+  // The skipped layers' cube work came from the graph; each differs from
+  // what it would have executed as its class's measured layers did.
+  double step_delta = 0;
+  for (const LayerClass& c : classes_) {
+    double measured = 0;
+    for (int l : c.simulated) measured += layer_flops_delta_[static_cast<std::size_t>(l)];
+    std::size_t skipped = 0;
+    for (int l : c.layers) skipped += layer_simulated_[static_cast<std::size_t>(l)] == kSkipped ? 1 : 0;
+    const double per_layer = c.simulated.empty() ? 0.0 : measured / static_cast<double>(c.simulated.size());
+    step_delta += per_layer * static_cast<double>(c.layers.size());
+    skipped_flops_ += per_layer * static_cast<double>(skipped);
+  }
+  last_step_flops_delta_ = step_delta;
   StepEstimate e;
   e.simulated_seconds = step_seconds_;
   e.estimated_seconds = step_seconds_;
@@ -217,6 +237,7 @@ void SampledRun::end_step() {
 
 void SampledRun::skip_step(const workloads::Graph& graph) {
   for (const auto id : graph.topological_order()) skipped_flops_ += static_cast<double>(graph.op(id).flops);
+  skipped_flops_ += last_step_flops_delta_;
 }
 
 double SampledRun::step_scale() const {

@@ -78,6 +78,9 @@ class SampledRun {
   bool simulates(const workloads::Op& op) const;
   // `layer` is the op's layer (-1 outside layers); `span` its simulated time.
   void record_job(int layer, Tick span);
+  // A simulated job's cube work less its ops' (negative for a causal fused
+  // attention): the skipped layers of its class are taken to differ alike.
+  void record_flops(int layer, double executed_less_graph);
   void end_step();
   // A step that is not run: only its cube work is counted, from the graph.
   void skip_step(const workloads::Graph& graph);
@@ -88,7 +91,8 @@ class SampledRun {
   double simulated_seconds() const;
   // What the skipped layers and steps add to each counter.
   CounterExtrapolation extrapolation() const;
-  // Cube work of every op that was not simulated, from the graphs.
+  // Cube work of every op that was not simulated: the graphs', less what the
+  // sampled layers of its class skipped (causal tiles) per layer.
   double skipped_flops() const { return skipped_flops_; }
   stats::SamplingReport report() const;
 
@@ -119,6 +123,8 @@ class SampledRun {
   std::vector<char> layer_simulated_;       // by layer index: a LayerRole
   std::vector<int> warmup_layers_;          // run unmeasured before a measured layer
   std::vector<double> layer_seconds_;       // by layer index, simulated layers only
+  std::vector<double> layer_flops_delta_;   // by layer index: executed less graph cube work
+  double last_step_flops_delta_ = 0;        // of the last simulated step, extrapolated
   std::vector<std::vector<double>> layer_counters_;  // by layer index: counter deltas
   std::vector<double> step_counters_;       // counter deltas of the whole step so far
   double step_seconds_ = 0;

@@ -102,20 +102,22 @@ TEST(Fusion, FusedAttentionWritesNeitherScoresNorProbabilities) {
     const double scores = heads * seq * keys * bytes;  // and as many probabilities
     EXPECT_DOUBLE_EQ(unfused.written - fused.written, 2 * scores);
     EXPECT_DOUBLE_EQ(fused.written, heads * seq * head_dim * bytes);  // only the context
-    // Fused reads Q once and K and V once per 128-row query block (the
-    // FlashAttention loop); unfused reads Q, K, V, the scores and the
-    // probabilities at least once each.
-    const double qkv = heads * seq * head_dim * bytes, q_blocks = seq / 128;
-    EXPECT_DOUBLE_EQ(fused.read, qkv + 2 * q_blocks * qkv);
+    // Fused reads Q once, and query block i (of T = 4 of 128 rows) reads the
+    // causally visible K and V tiles 0..i (the FlashAttention loop with
+    // causal skipping): (T + 1) / 2 times K and V; unfused reads Q, K, V,
+    // the scores and the probabilities at least once each.
+    const double qkv = heads * seq * head_dim * bytes, t = seq / 128, triangle = t * (t + 1) / 2;
+    EXPECT_DOUBLE_EQ(fused.read, qkv + 2 * (t + 1) / 2 * qkv);
     EXPECT_GE(unfused.read, 3 * qkv + 2 * scores);
-    // Same cube work: Q K^T and P V over every tile.
-    EXPECT_DOUBLE_EQ(fused.macs, 2 * heads * seq * keys * head_dim);
-    EXPECT_DOUBLE_EQ(fused.macs, unfused.macs);
+    // Unfused, the cube does Q K^T and P V over the full square; fused,
+    // over the T (T + 1) / 2 tiles of the T x T that the mask leaves.
+    EXPECT_DOUBLE_EQ(unfused.macs, 2 * heads * seq * keys * head_dim);
+    EXPECT_DOUBLE_EQ(fused.macs, unfused.macs * triangle / (t * t));
     // On split cores the tiles go through the workspace; on coupled cores
-    // only the probabilities do, each tile written once and read once.
+    // only the probabilities do, each computed tile written once and read once.
     EXPECT_GT(fused.staged, 0);
     if (!view.split_cores) {
-      EXPECT_DOUBLE_EQ(fused.staged, 2 * scores);
+      EXPECT_DOUBLE_EQ(fused.staged, 2 * scores * triangle / (t * t));
     }
   }
 }
@@ -174,8 +176,10 @@ TEST(Fusion, FusedAttentionIsFasterForALongPrefill) {
   RecordProperty("unfused_us", std::to_string(t_unfused * 1e6));
   RecordProperty("fused_us", std::to_string(t_fused * 1e6));
   EXPECT_LT(t_fused, t_unfused) << "fused " << t_fused * 1e6 << " us, unfused " << t_unfused * 1e6 << " us";
-  // Fused attention is cube work at a fraction of peak no higher than 1.
-  const double flops = 2 * 2 * 32.0 * 2048 * 2048 * 128;
+  // Fused attention is cube work at a fraction of peak no higher than 1:
+  // the work it executes, the 16 x 17 / 2 of 16 x 16 score tiles the causal
+  // mask leaves (the full square over this time would exceed the peak).
+  const double flops = 2 * 2 * 32.0 * 2048 * 2048 * 128 * (16.0 * 17 / 2) / (16 * 16);
   EXPECT_LT(flops / t_fused, view.peak_flops(DType::fp16));
 }
 

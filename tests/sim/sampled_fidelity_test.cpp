@@ -77,6 +77,21 @@ TEST(SampledFidelity, DenseLlamaPrefillWithinItsEstimateOfExact) {
                                "llama-prefill");
 }
 
+// Fused causal attention executes fewer flops than its ops count; the
+// skipped layers are taken to skip as many as the sampled ones did.
+TEST(SampledFidelity, FusedCausalPrefillCountsTheExecutedFlops) {
+  const std::string dir = scratch_dir();
+  const std::string args = "--model " + source_path("tests/data/models/small-llama.yaml") +
+                           " --phase prefill --seq 512 --mapper " + source_path("configs/mapper/fused.yaml");
+  const json exact = run_json(args, dir + "/exact.json");
+  const json sampled = run_json(args + " --fidelity sampled", dir + "/sampled.json");
+  ASSERT_TRUE(sampled.contains("sampling"));
+  double macs = 0;
+  for (const auto& [dtype, n] : exact["activity"]["macs_by_dtype"].items()) macs += n.get<double>();
+  EXPECT_EQ(exact["flops"].get<double>(), 2 * macs);
+  EXPECT_EQ(sampled["flops"].get<double>(), exact["flops"].get<double>());
+}
+
 TEST(SampledFidelity, DenseLlamaDecodeWithinItsEstimateOfExact) {
   expect_sampled_matches_exact("--model " + source_path("tests/data/models/small-llama.yaml") +
                                    " --phase decode --seq 1024",
