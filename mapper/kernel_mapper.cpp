@@ -175,6 +175,9 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
       for (const auto& extra : operand_work(graph, id, problem).alongside) emit_vector(extra, machine, 0, job.program);
       job.estimated_seconds = choice.cost.seconds;
       job.tiling = choice.tiling.describe();
+      if (op.weight && shrinks_gemm(graph.tensor(*op.weight).weight_format)) {
+        job.flops = 2.0 * static_cast<double>(problem.batch * problem.m * problem.n * problem.k);
+      }
     } else {
       // One problem per output tensor, each writing only its own tensor: an
       // op with several outputs (TopK, ExpertDispatch) must not write its

@@ -93,6 +93,10 @@ double active_input_channels(const workloads::WeightFormat& f, std::uint64_t row
   return 1.0 - std::pow(1.0 - f.activation_density, static_cast<double>(rows));
 }
 
+bool shrinks_gemm(const workloads::WeightFormat& f) {
+  return f.kept_in < 1.0 || f.kept_out < 1.0 || f.activation_density < 1.0;
+}
+
 void apply_operand_formats(const Graph& graph, OpId id, GemmProblem& p) {
   const auto& op = graph.op(id);
   if (!op.weight) {

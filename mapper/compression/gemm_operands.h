@@ -59,6 +59,11 @@ namespace npusim::mapper {
 // for `rows` rows of A under the format's activation density.
 double active_input_channels(const workloads::WeightFormat& format, std::uint64_t rows);
 
+// True when the format makes the GEMM smaller than its op (structured
+// pruning, activation sparsity): the job then executes fewer FLOPs than the
+// graph counts.
+bool shrinks_gemm(const workloads::WeightFormat& format);
+
 // Rewrites the operand fields of `problem` (a_dtype, b_dtype, b_stored_bits,
 // sparsity, k/n/batch under structured pruning, k under activation sparsity) from the annotations of
 // the op's tensors. An unannotated graph leaves the problem as built.

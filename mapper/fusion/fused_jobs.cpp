@@ -127,6 +127,7 @@ Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, co
   emit_fused_swiglu(p, tiling, machine, placement.workspace_address, 0, job.program);
   emit_operand_work(graph, {{chain.gate, &p.gate}, {chain.up, &p.up}}, machine, job);
   job.estimated_seconds = estimate_swiglu_seconds(p, tiling, machine);
+  job.flops = 4.0 * static_cast<double>(p.gate.batch * p.gate.m * p.gate.k * p.gate.n);  // gate and up, as shrunk
   job.tiling = tiling.describe();
   return job;
 }
