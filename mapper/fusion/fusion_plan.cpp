@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "mapper/fusion/matmul_bias.h"
+
 namespace npusim::mapper {
 namespace {
 
@@ -56,6 +58,9 @@ FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options, const 
       const auto& u = graph.op(*up);
       if (!workloads::is_matmul_like(g.kind) || !workloads::is_matmul_like(u.kind) || !g.weight || !u.weight) continue;
       if (!has_work(g) || !has_work(u)) continue;
+      // The fused cube tiles start their accumulators from zero; a biased
+      // projection runs unfused so its bias is added (matmul_bias.h).
+      if (matmul_bias(graph, *gate) || matmul_bias(graph, *up)) continue;
       if (g.matmul->batch != 1 || u.matmul->batch != 1 || g.matmul->m != u.matmul->m || g.matmul->k != u.matmul->k ||
           g.matmul->n != u.matmul->n) {
         continue;
