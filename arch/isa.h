@@ -73,6 +73,9 @@ struct Instruction {
   // instead of from zero, as Ascend's Mmad with a bias does.
   bool bias_init = false;
   std::uint32_t bias_offset = 0;
+  // fixpipe only: ReLU applied to the values on their way out of L0C, which
+  // FixPipe does in the same pass (hardware-facts 1.3).
+  bool relu = false;
 
   // Vector: `elements` of `dtype` with operation `vector_kind`.
   VectorOpKind vector_kind = VectorOpKind::copy;

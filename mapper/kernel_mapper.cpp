@@ -126,7 +126,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
   auto runs_as_job = [&](workloads::OpId id) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind) || fusions.absorbed.count(id)) return false;
-    if (fusions.attention.count(id) || fusions.swiglu.count(id)) return true;
+    if (fusions.attention.count(id) || fusions.swiglu.count(id) || fusions.fixpipe_relu.count(id)) return true;
     // An expert no token was routed to runs nothing.
     if (workloads::is_matmul_like(op.kind)) return op.matmul && op.matmul->macs() > 0;
     for (auto out : op.outputs) {
@@ -160,6 +160,11 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     }
     if (auto chain = fusions.swiglu.find(id); chain != fusions.swiglu.end()) {
       Job job = fused_swiglu_job(graph, chain->second, placement, machine, cache);
+      finish(id, job);
+      continue;
+    }
+    if (auto chain = fusions.fixpipe_relu.find(id); chain != fusions.fixpipe_relu.end()) {
+      Job job = fixpipe_relu_job(graph, chain->second, placement, machine, cache);
       finish(id, job);
       continue;
     }

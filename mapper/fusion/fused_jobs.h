@@ -15,4 +15,9 @@ Job fused_attention_job(const workloads::Graph& graph, const AttentionChain& cha
 Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, const Placement& placement,
                      const MachineView& machine, GemmTilingCache& cache);
 
+// A matmul writing ReLU of its output, applied by FixPipe, to the ReLU's
+// output tensor: the ReLU op and the matmul's own output never run or move.
+Job fixpipe_relu_job(const workloads::Graph& graph, const FixpipeReluChain& chain, const Placement& placement,
+                     const MachineView& machine, GemmTilingCache& cache);
+
 }  // namespace npusim::mapper

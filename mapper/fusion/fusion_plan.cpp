@@ -72,6 +72,19 @@ FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options, const 
       plan.absorbed.insert(*gate);
       plan.absorbed.insert(*up);
     }
+    if (options.fixpipe_relu && op.kind == OpKind::Activation && op.activation == workloads::ActivationFunction::relu &&
+        op.inputs.size() == 1 && op.outputs.size() == 1) {
+      // GELU and SiLU need the vector unit; FixPipe does only ReLU. The
+      // matmul's output must have no other reader, since it is never written.
+      const auto matmul = graph.producer(op.inputs.front());
+      if (!matmul || plan.absorbed.count(*matmul)) continue;
+      const auto& m = graph.op(*matmul);
+      if ((m.kind != OpKind::MatMul && m.kind != OpKind::BatchMatMul) || !has_work(m)) continue;
+      if (sole_consumer(graph, *matmul) != id) continue;
+      if (graph.tensor(op.outputs.front()).elements() != graph.tensor(m.outputs.front()).elements()) continue;
+      plan.fixpipe_relu[id] = FixpipeReluChain{*matmul, id};
+      plan.absorbed.insert(*matmul);
+    }
   }
   return plan;
 }

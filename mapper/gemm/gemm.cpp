@@ -256,6 +256,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
       out.gm_address = c_base + bytes_of(mi * t.bm * p.n + std::uint64_t{bm} * ni * t.bn, c_bytes);
       out.dtype = accumulator_dtype(p.a_dtype);
       out.out_dtype = p.c_dtype;
+      out.relu = p.relu;
       out.op_tag = tag;
       code.push_back(out);
       code.push_back(set_flag(Pipe::fixpipe, Pipe::cube, acc_slot, tag));

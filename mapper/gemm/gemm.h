@@ -39,6 +39,8 @@ struct GemmProblem {
   // See gemm_bias.h for how it reaches the accumulators.
   std::optional<DType> bias_dtype;
   std::uint64_t bias_address = 0;
+  // FixPipe applies ReLU as it writes C (a fused activation; no cost).
+  bool relu = false;
 };
 
 struct GemmTiling {
