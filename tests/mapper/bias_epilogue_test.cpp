@@ -19,6 +19,8 @@
 #include "sim_harness.h"
 #include "workloads/graph_builder.h"
 #include "workloads/model_math.h"
+#include "workloads/onnx/onnx_import.h"
+#include "workloads/onnx_test_models.h"
 #include "workloads/workload.h"
 
 namespace npusim::test {
@@ -183,6 +185,51 @@ TEST(GemmBias, LoweringsWithoutABiasPathDeclineBiasedOps) {
     for (const auto& in : core.instructions) biased_mmads += in.op == arch::Opcode::mmad && in.bias_init;
   }
   EXPECT_GT(biased_mmads, 0u);
+}
+
+// ONNX Gemm's C, one value per output column, is the same bias: imported
+// as the op's third input, it reaches the bias table.
+TEST(GemmBias, OnnxGemmWithAPerColumnCIsBiased) {
+  OnnxModelBuilder b;
+  b.input("a", {64, 256});
+  b.weight("proj.weight", {512, 256});
+  b.weight("proj.bias", {512});
+  auto* gemm = b.node("Gemm", "/proj/Gemm", {"a", "proj.weight", "proj.bias"}, {"g"});
+  OnnxModelBuilder::int_attr(gemm, "transB", 1);
+  b.output("g", {64, 512});
+  workloads::OnnxImportOptions options;
+  options.weight_dtype = DType::fp16;
+  options.activation_dtype = DType::fp16;
+  const auto g = workloads::import_onnx(b.save(scratch_dir() + "/gemm_bias.onnx"), options);
+  const auto proj = g.find_op("proj");
+  ASSERT_TRUE(proj);
+  const auto bias = mapper::matmul_bias(g, *proj);
+  ASSERT_TRUE(bias);
+  EXPECT_EQ(g.tensor(*bias).name, "proj.bias");
+
+  const auto view = run_machine_view(hw_910b2());
+  mapper::GemmTilingCache cache;
+  std::uint64_t biased_mmads = 0;
+  std::vector<std::pair<std::uint64_t, Bytes>> loads;
+  const auto placement = mapper::for_each_kernel_job(g, view, cache, mapper::MapperOptions{}, [&](mapper::Job& job) {
+    for (const auto& core : job.program.cube_cores) {
+      for (const auto& in : core.instructions) {
+        biased_mmads += in.op == arch::Opcode::mmad && in.bias_init;
+        if (in.op == arch::Opcode::load) loads.emplace_back(in.gm_address, in.bytes);
+      }
+    }
+  });
+  const std::uint64_t bias_start = placement.read_address(*bias);
+  std::uint64_t bias_bytes = 0;
+  for (const auto& [address, bytes] : loads) {
+    if (address >= bias_start && address + bytes <= bias_start + 512 * 2) bias_bytes += bytes;
+  }
+  // Every output block starts from its slice once; each row block reads the
+  // whole row once.
+  const GemmTiling t = cache.choose(mapper::gemm_problem_for(g, *proj, placement), view).tiling;
+  const std::uint64_t m_blocks = ceil_div(64, t.bm), n_blocks = ceil_div(512, t.bn);
+  EXPECT_EQ(biased_mmads, m_blocks * n_blocks) << t.describe();
+  EXPECT_EQ(bias_bytes, m_blocks * 512 * 2) << t.describe();
 }
 
 // Qwen1.5-MoE's q/k/v projections carry biases: a decode step's matmuls
