@@ -42,9 +42,10 @@ struct SimulatedGemm {
   std::uint64_t gm_bytes_read = 0;
 };
 
-SimulatedGemm simulate(const GemmProblem& problem, const GemmTiling& t) {
+// From an L2 scrubbed of the operands, so two runs on the same addresses
+// start from the same state and differ only by what their programs do.
+SimulatedGemm simulate(const GemmProblem& p, const GemmTiling& t) {
   const auto view = run_machine_view(hw_910b2());
-  GemmProblem p = cold_copy(problem);
   scrub_l2(view);
   arch::Program program = empty_program(view);
   mapper::emit_gemm(p, t, view, 0, program);
@@ -61,7 +62,7 @@ GemmProblem with_bias(GemmProblem p) {
 
 TEST(GemmBias, ReadsOneBiasRowPerRowBlockAndAddsAtMostItsSerialTransfers) {
   const auto view = run_machine_view(hw_910b2());
-  const GemmProblem plain = gemm(512, 1024, 2048);
+  const GemmProblem plain = cold_copy(gemm(512, 1024, 2048));
   const GemmProblem biased = with_bias(plain);
   const GemmTiling t{128, 256, 256, 64, false};
   ASSERT_FALSE(mapper::gemm_tiling_error(biased, t, view));
@@ -91,7 +92,7 @@ TEST(GemmBias, ReadsOneBiasRowPerRowBlockAndAddsAtMostItsSerialTransfers) {
 
 TEST(GemmBias, EveryBlockStartsFromItsBiasOnce) {
   const auto view = run_machine_view(hw_910b2());
-  const GemmProblem p = with_bias(gemm(300, 512, 1000));  // ragged edges in M and N
+  const GemmProblem p = with_bias(gemm(300, 512, 1000));  // ragged edges in M and N; never simulated
   const GemmTiling t{128, 256, 256, 64, false};
   arch::Program program = empty_program(view);
   mapper::emit_gemm(p, t, view, 0, program);
