@@ -24,8 +24,8 @@ inline constexpr int kBufferCount = 8;
 
 enum class Opcode : std::uint8_t {
   load,           // MTE2: GM -> L1 or UB
-  load_l0,        // MTE1: L1 -> L0A or L0B
-  mmad,           // cube: L0A x L0B -> L0C (accumulate or overwrite)
+  load_l0,        // MTE1: L1 -> L0A, L0B or the bias table
+  mmad,           // cube: L0A x L0B -> L0C (accumulate, overwrite, or start from the bias table)
   vector_op,      // vector: UB -> UB element-wise work
   fixpipe,        // FixPipe: L0C -> GM or L1, converting precision on the way
   store,          // MTE3: UB -> GM
@@ -70,6 +70,14 @@ struct Instruction {
   DType out_dtype = DType::fp16;   // fixpipe/cast output precision
   CubeSparsity sparsity = CubeSparsity::dense;
   bool accumulate = false;
+  // mmad only, with accumulate false: L0C starts from the bias row at
+  // bias_offset in the bias table (one 32-bit value per output column)
+  // instead of from zero, as Ascend's Mmad with a bias does.
+  bool bias_init = false;
+  std::uint32_t bias_offset = 0;
+  // fixpipe only: ReLU applied to the values on their way out of L0C, which
+  // FixPipe does in the same pass (hardware-facts 1.3).
+  bool relu = false;
 
   // Vector: `elements` of `dtype` with operation `vector_kind`.
   VectorOpKind vector_kind = VectorOpKind::copy;

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
 #include "mapper/fusion/fused_jobs.h"
+#include "mapper/fusion/matmul_bias.h"
 #include "mapper/fusion/workspace.h"
 #include "mapper/kv_prefetch.h"
 #include "mapper/vector/vector_lowering.h"
@@ -23,9 +24,9 @@ using workloads::TensorRole;
 }  // namespace
 
 std::string gemm_signature(const GemmProblem& p) {
-  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
+  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/bias={}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
                      dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits, static_cast<int>(p.sparsity),
-                     p.b_shared_by);
+                     p.b_shared_by, p.bias_dtype ? dtype_name(*p.bias_dtype) : "none");
 }
 
 namespace {
@@ -93,6 +94,10 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
   p.a_address = placement.read_address(a_id);
   p.b_address = placement.read_address(b_id);
   p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
+  if (const auto bias = matmul_bias(graph, id)) {
+    p.bias_dtype = graph.tensor(*bias).dtype;
+    p.bias_address = placement.read_address(*bias);
+  }
   const double a_bytes = element_bytes(p.a_dtype), b_bytes = stored_b_bytes_per_element(p),
                c_bytes = element_bytes(p.c_dtype);
   p.a_batch_stride = static_cast<std::uint64_t>(std::ceil(p.m * p.k * a_bytes));
@@ -121,7 +126,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
   auto runs_as_job = [&](workloads::OpId id) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind) || fusions.absorbed.count(id)) return false;
-    if (fusions.attention.count(id) || fusions.swiglu.count(id)) return true;
+    if (fusions.attention.count(id) || fusions.swiglu.count(id) || fusions.fixpipe_relu.count(id)) return true;
     // An expert no token was routed to runs nothing.
     if (workloads::is_matmul_like(op.kind)) return op.matmul && op.matmul->macs() > 0;
     for (auto out : op.outputs) {
@@ -158,6 +163,11 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     }
     if (auto chain = fusions.swiglu.find(id); chain != fusions.swiglu.end()) {
       Job job = fused_swiglu_job(graph, chain->second, placement, machine, cache);
+      finish(id, job);
+      continue;
+    }
+    if (auto chain = fusions.fixpipe_relu.find(id); chain != fusions.fixpipe_relu.end()) {
+      Job job = fixpipe_relu_job(graph, chain->second, placement, machine, cache);
       finish(id, job);
       continue;
     }

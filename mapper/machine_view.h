@@ -18,6 +18,7 @@ struct MachineView {
   double core_clock_hz = 1e9;
 
   Bytes l1 = 0, l0a = 0, l0b = 0, l0c = 0, ub = 0;
+  Bytes bias_table = 0;  // the cube's bias table (BT): initial accumulator values
   // Cube fractal shape (m0, k0, n0) per operand precision it supports.
   std::map<DType, std::array<std::uint32_t, 3>> cube_shape;
   bool sparse_cube = false;
@@ -31,6 +32,7 @@ struct MachineView {
   double gm_write_Bpc = 32;   // MTE3 / fixpipe to GM
   double l1_to_l0a_Bpc = 512;
   double l1_to_l0b_Bpc = 256;
+  double l1_to_bias_table_Bpc = 256;
   // Cycles before the first byte of one GM read arrives (L2 lookup, NoC and
   // a DRAM row miss). A pipe's GM requests are blocking, one chunk of at
   // most gm_chunk bytes at a time, so every chunk pays it once.

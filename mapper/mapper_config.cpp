@@ -16,6 +16,7 @@
 //   attention: auto              # fused (one FlashAttention-style job per layer) | unfused
 //                                # | auto (fused where a layer's scores exceed L2)
 //   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off
+//   fixpipe_relu: on             # on (a ReLU after a matmul applied by its FixPipe) | off
 //
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
@@ -58,7 +59,7 @@ TierRule parse_rule(const ConfigNode& n, TierRule rule) {
 MapperOptions load_mapper_options(const std::string& path) {
   const ConfigNode root = ConfigNode::load_file(path);
   root.expect_map();
-  root.expect_keys({"placement", "search", "attention", "epilogue_fusion"});
+  root.expect_keys({"placement", "search", "attention", "epilogue_fusion", "fixpipe_relu"});
   MapperOptions o;
   o.source = path;
   if (auto p = root.find("placement")) {
@@ -100,6 +101,7 @@ MapperOptions load_mapper_options(const std::string& path) {
                                           : AttentionLowering::automatic;
   }
   if (auto n = root.find("epilogue_fusion")) o.fusion.epilogues = n->as_choice({"on", "off"}) == "on";
+  if (auto n = root.find("fixpipe_relu")) o.fusion.fixpipe_relu = n->as_choice({"on", "off"}) == "on";
   return o;
 }
 

@@ -56,6 +56,11 @@ struct FusionOptions {
   // leave the cube, in the projections' job. Off by default: not faster on
   // the shipped machines at every shape (README).
   bool epilogues = false;
+  // on: a ReLU whose input is a matmul's only use is applied by that
+  // matmul's FixPipe as it writes the output (hardware-facts 1.3: FixPipe
+  // does ReLU on the way), removing the vector op and the intermediate's GM
+  // round trip. On by default: it costs FixPipe nothing.
+  bool fixpipe_relu = true;
 };
 
 struct MapperOptions {
@@ -65,7 +70,7 @@ struct MapperOptions {
   std::string source;  // the file the options came from, "" for defaults
 };
 
-// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion).
+// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion, fixpipe_relu).
 MapperOptions load_mapper_options(const std::string& path);
 
 }  // namespace npusim::mapper

@@ -73,13 +73,14 @@ int command_validate(const std::vector<std::string>& files) {
       validate_tech(path);
     } else if (root.has("rules") || root.has("kv_cache")) {
       validate_plan(path, root);
-    } else if (root.has("placement") || root.has("search") || root.has("attention") || root.has("epilogue_fusion")) {
+    } else if (root.has("placement") || root.has("search") || root.has("attention") || root.has("epilogue_fusion") ||
+               root.has("fixpipe_relu")) {
       validate_mapper(path);
     } else {
       root.fail_message(
           "cannot tell what kind of config this is: a hardware config has 'core', a model or workload config "
           "has 'family', a technology table has 'mac_energy', a compression plan has 'rules' or 'kv_cache', mapper options "
-          "have 'placement', 'search', 'attention' or 'epilogue_fusion'");
+          "have 'placement', 'search', 'attention', 'epilogue_fusion' or 'fixpipe_relu'");
     }
   }
   return kExitOk;

@@ -51,6 +51,24 @@ const char* op_kind_name(OpKind kind) {
   return "?";
 }
 
+const char* activation_function_name(ActivationFunction function) {
+  switch (function) {
+    case ActivationFunction::unspecified: return "unspecified";
+    case ActivationFunction::relu: return "relu";
+    case ActivationFunction::gelu: return "gelu";
+    case ActivationFunction::silu: return "silu";
+    case ActivationFunction::other: return "other";
+  }
+  return "?";
+}
+
+std::optional<ActivationFunction> activation_function_from_name(const std::string& name) {
+  for (ActivationFunction f : {ActivationFunction::relu, ActivationFunction::gelu, ActivationFunction::silu}) {
+    if (name == activation_function_name(f)) return f;
+  }
+  return std::nullopt;
+}
+
 std::optional<OpKind> op_kind_from_name(const std::string& name) {
   for (const auto& entry : kKindNames) {
     if (name == entry.name) return entry.kind;

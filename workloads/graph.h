@@ -56,6 +56,14 @@ enum class OpKind {
 
 const char* op_kind_name(OpKind kind);
 std::optional<OpKind> op_kind_from_name(const std::string& name);
+
+// What an Activation op computes, where its source says so (ONNX's op type,
+// a graph workload's `function`); unspecified otherwise. The mapper may fold
+// a ReLU into the FixPipe of the matmul that feeds it.
+enum class ActivationFunction { unspecified, relu, gelu, silu, other };
+const char* activation_function_name(ActivationFunction function);
+// Names a graph workload may give ("relu", "gelu", "silu").
+std::optional<ActivationFunction> activation_function_from_name(const std::string& name);
 std::vector<OpKind> all_op_kinds();
 // Ops the cube unit executes; their Op::matmul holds the shape.
 bool is_matmul_like(OpKind kind);
@@ -110,6 +118,7 @@ struct Op {
   std::optional<MatmulShape> matmul;  // set exactly for matmul-like kinds
   std::optional<TensorId> weight;     // the weight operand, if any
   bool causal = false;                // attention with a causal mask (prefill)
+  ActivationFunction activation = ActivationFunction::unspecified;  // Activation ops only
 
   // Cube work: 2 x MACs for matmul-like ops, 0 otherwise.
   std::uint64_t flops = 0;

@@ -46,6 +46,7 @@ struct CorePathRates {
   double mte2_gm_Bpc = 32;     // GM -> L1/UB
   double l1_to_l0a_Bpc = 512;
   double l1_to_l0b_Bpc = 256;
+  double l1_to_bias_table_Bpc = 256;
   double l0c_to_ub_Bpc = 256;  // coupled cores only
   double fixpipe_out_Bpc = 64; // L0C -> GM or L1
   double mte3_Bpc = 40;        // UB -> GM

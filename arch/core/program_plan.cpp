@@ -91,7 +91,18 @@ PlannedInstruction plan_instruction(const CoreConfig& cfg, const CoreIdentity& c
       break;
     case Opcode::load_l0:
       check.buffer_is(in.src, {Buffer::l1}, "source");
-      check.buffer_is(in.dst, {Buffer::l0a, Buffer::l0b}, "destination");
+      check.buffer_is(in.dst, {Buffer::l0a, Buffer::l0b, Buffer::bias_table}, "destination");
+      if (in.dst == Buffer::bias_table) {
+        // The copy widens each bias from `dtype` in L1 to the accumulators'
+        // `out_dtype` (asc_copy_l12bt's on-the-way conversion); `bytes` is
+        // what lands in the table.
+        const std::uint64_t elements = static_cast<std::uint64_t>(
+            std::ceil(static_cast<double>(in.bytes) * 8.0 / dtype_bits(in.out_dtype)));
+        check.window(Buffer::l1, in.src_offset, bytes_of(elements, in.dtype));
+        check.window(Buffer::bias_table, in.dst_offset, in.bytes);
+        p.cycles = transfer_cycles(in.bytes, cfg.paths.l1_to_bias_table_Bpc);
+        break;
+      }
       check.window(in.src, in.src_offset, in.bytes);
       check.window(in.dst, in.dst_offset, in.bytes);
       p.cycles = transfer_cycles(in.bytes, in.dst == Buffer::l0a ? cfg.paths.l1_to_l0a_Bpc : cfg.paths.l1_to_l0b_Bpc);
@@ -106,6 +117,15 @@ PlannedInstruction plan_instruction(const CoreConfig& cfg, const CoreIdentity& c
       check.window(Buffer::l0a, in.src_offset, bytes_of(std::uint64_t{in.m} * in.k, in.dtype));
       check.window(Buffer::l0b, in.src2_offset, cube_l0b_bytes(cfg, in.k, in.n, in.dtype, in.sparsity));
       check.window(Buffer::l0c, in.dst_offset, cube_l0c_bytes(in.m, in.n));
+      if (in.bias_init) {
+        if (in.accumulate) check.fail("an mmad cannot both accumulate and start from the bias table");
+        if (!role_has_buffer(core.role, Buffer::bias_table)) {
+          check.fail(fmt::format("buffer BT does not exist on an {}", core_role_name(core.role)));
+        }
+        // One 32-bit initial value per output column; the cube reads it as
+        // it starts the accumulation, at no cycles of its own.
+        check.window(Buffer::bias_table, in.bias_offset, std::uint64_t{in.n} * 4);
+      }
       p.cycles = cube_cycles(cfg, in.m, in.k, in.n, in.dtype, in.sparsity);
       break;
     }

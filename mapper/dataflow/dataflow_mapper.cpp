@@ -10,6 +10,7 @@
 #include "mapper/compression/gemm_operands.h"
 #include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/dataflow/stage_gemm.h"
+#include "mapper/fusion/matmul_bias.h"
 #include "mapper/gemm/gemm.h"
 #include "mapper/kernel_mapper.h"
 #include "mapper/vector/vector_lowering.h"
@@ -52,6 +53,10 @@ Chain find_chain(const workloads::Graph& g) {
     }
     if (workloads::is_matmul_like(op.kind) && (!op.weight || op.matmul->batch != 1)) {
       c.reason = fmt::format("op '{}' is a batched or weightless matmul", op.name);
+      return c;
+    }
+    if (matmul_bias(g, id)) {
+      c.reason = fmt::format("op '{}' has a bias, which the dataflow stage GEMM does not add", op.name);
       return c;
     }
     const auto& out = g.tensor(op.outputs.front());

@@ -1,5 +1,6 @@
 #include "mapper/fusion/fused_jobs.h"
 
+#include <cmath>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -129,6 +130,27 @@ Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, co
   job.estimated_seconds = estimate_swiglu_seconds(p, tiling, machine);
   job.flops = 4.0 * static_cast<double>(p.gate.batch * p.gate.m * p.gate.k * p.gate.n);  // gate and up, as shrunk
   job.tiling = tiling.describe();
+  return job;
+}
+
+Job fixpipe_relu_job(const workloads::Graph& graph, const FixpipeReluChain& chain, const Placement& placement,
+                     const MachineView& machine, GemmTilingCache& cache) {
+  GemmProblem p = gemm_problem_for(graph, chain.matmul, placement);
+  const auto& out = graph.tensor(graph.op(chain.relu).outputs.front());
+  p.c_address = placement.tensors.at(out.id).address;
+  // What the ReLU would have written: quantized, when its readers ask for it.
+  p.c_dtype = fixpipe_output_dtype(graph, chain.relu).value_or(out.dtype);
+  p.c_batch_stride = static_cast<std::uint64_t>(std::ceil(p.m * p.n * element_bytes(p.c_dtype)));
+  p.relu = true;
+  // The tiling does not depend on the ReLU, which costs FixPipe nothing.
+  const GemmChoice& choice = cache.choose(p, machine);
+  // The matmul's output would be written once and read once by the ReLU.
+  Job job = fused_job(graph.op(chain.matmul).name, "MatMulReLU", chain.matmul, {chain.matmul, chain.relu},
+                      2 * tensor_bytes(graph, chain.matmul), machine);
+  emit_gemm(p, choice.tiling, machine, 0, job.program);
+  emit_operand_work(graph, {{chain.matmul, &p}}, machine, job);
+  job.estimated_seconds = choice.cost.seconds;
+  job.tiling = choice.tiling.describe();
   return job;
 }
 

@@ -18,4 +18,9 @@ std::vector<Job> fused_attention_jobs(const workloads::Graph& graph, const Atten
 Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, const Placement& placement,
                      const MachineView& machine, GemmTilingCache& cache);
 
+// A matmul writing ReLU of its output, applied by FixPipe, to the ReLU's
+// output tensor: the ReLU op and the matmul's own output never run or move.
+Job fixpipe_relu_job(const workloads::Graph& graph, const FixpipeReluChain& chain, const Placement& placement,
+                     const MachineView& machine, GemmTilingCache& cache);
+
 }  // namespace npusim::mapper

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "mapper/fusion/matmul_bias.h"
+
 namespace npusim::mapper {
 namespace {
 
@@ -56,6 +58,9 @@ FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options, const 
       const auto& u = graph.op(*up);
       if (!workloads::is_matmul_like(g.kind) || !workloads::is_matmul_like(u.kind) || !g.weight || !u.weight) continue;
       if (!has_work(g) || !has_work(u)) continue;
+      // The fused cube tiles start their accumulators from zero; a biased
+      // projection runs unfused so its bias is added (matmul_bias.h).
+      if (matmul_bias(graph, *gate) || matmul_bias(graph, *up)) continue;
       if (g.matmul->batch != 1 || u.matmul->batch != 1 || g.matmul->m != u.matmul->m || g.matmul->k != u.matmul->k ||
           g.matmul->n != u.matmul->n) {
         continue;
@@ -66,6 +71,19 @@ FusionPlan plan_fusions(const Graph& graph, const FusionOptions& options, const 
       plan.swiglu[id] = SwigluChain{*gate, *up, id};
       plan.absorbed.insert(*gate);
       plan.absorbed.insert(*up);
+    }
+    if (options.fixpipe_relu && op.kind == OpKind::Activation && op.activation == workloads::ActivationFunction::relu &&
+        op.inputs.size() == 1 && op.outputs.size() == 1) {
+      // GELU and SiLU need the vector unit; FixPipe does only ReLU. The
+      // matmul's output must have no other reader, since it is never written.
+      const auto matmul = graph.producer(op.inputs.front());
+      if (!matmul || plan.absorbed.count(*matmul)) continue;
+      const auto& m = graph.op(*matmul);
+      if ((m.kind != OpKind::MatMul && m.kind != OpKind::BatchMatMul) || !has_work(m)) continue;
+      if (sole_consumer(graph, *matmul) != id) continue;
+      if (graph.tensor(op.outputs.front()).elements() != graph.tensor(m.outputs.front()).elements()) continue;
+      plan.fixpipe_relu[id] = FixpipeReluChain{*matmul, id};
+      plan.absorbed.insert(*matmul);
     }
   }
   return plan;

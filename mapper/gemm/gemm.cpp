@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mapper/flags.h"
+#include "mapper/gemm/gemm_bias.h"
 
 namespace npusim::mapper {
 namespace {
@@ -61,6 +62,8 @@ GemmFootprint gemm_footprint(const GemmProblem& p, const GemmTiling& t) {
   f.l0a = 2 * bytes_of(std::uint64_t{t.bm} * t.bk0, a_bytes);
   f.l0b = 2 * bytes_of(std::uint64_t{t.bk0} * t.bn, b_l0_bytes);
   f.l0c = (t.l0c_double_buffer ? 2 : 1) * bytes_of(std::uint64_t{t.bm} * t.bn, acc_bytes);
+  f.l1 += gemm_bias_l1_bytes(p, t);
+  f.bias_table = gemm_bias_table_bytes(p, t);
   return f;
 }
 
@@ -96,6 +99,7 @@ std::optional<std::string> gemm_tiling_error(const GemmProblem& p, const GemmTil
   if (auto e = over("L0A", f.l0a, m.l0a)) return e;
   if (auto e = over("L0B", f.l0b, m.l0b)) return e;
   if (auto e = over("L0C", f.l0c, m.l0c)) return e;
+  if (auto e = over("the bias table", f.bias_table, m.bias_table)) return e;
   return std::nullopt;
 }
 
@@ -124,6 +128,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
   const Bytes l0b_slot = bytes_of(std::uint64_t{t.bk0} * t.bn, b_l0_bytes);
   const Bytes l0c_slot = bytes_of(std::uint64_t{t.bm} * t.bn, acc_bytes);
   const int l0c_slots = t.l0c_double_buffer ? 2 : 1;
+  const auto l1_bias_slot = static_cast<std::uint32_t>(l1_slots_base + 2 * l1_slot);  // after the panel slots
 
   for (int core = 0; core < cores; ++core) {
     const std::vector<std::uint64_t> mine = gemm_blocks_of_core(p, t, cores, core);
@@ -138,6 +143,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
     for (std::uint8_t s = 0; s < 2; ++s) code.push_back(set_flag(Pipe::mte1, Pipe::mte2, s, tag));
     for (std::uint8_t s = 0; s < 2; ++s) code.push_back(set_flag(Pipe::cube, Pipe::mte1, s, tag));
     for (int s = 0; s < l0c_slots; ++s) code.push_back(set_flag(Pipe::fixpipe, Pipe::cube, s, tag));
+    if (p.bias_dtype) emit_bias_tokens(code, tag);
 
     std::uint64_t l1_turn = 0, l0_turn = 0, l0c_turn = 0;
     std::uint64_t strip = ~std::uint64_t{0};  // (batch, m-block) whose A is resident
@@ -160,6 +166,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
       // of panel kp since a strip has at least two panels (gemm_tiling_error).
       const bool new_strip = t.a_resident && this_strip != strip;
       strip = this_strip;
+      if (p.bias_dtype) emit_bias_load(code, p, t, ni, bn, l1_bias_slot, tag);
       const std::uint8_t acc_slot = static_cast<std::uint8_t>(l0c_turn++ % l0c_slots);
       code.push_back(wait_flag(Pipe::fixpipe, Pipe::cube, acc_slot, tag));
       for (std::uint64_t kp = 0; kp < k_panels; ++kp) {
@@ -229,7 +236,11 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
           mmad.l0b_offset = static_cast<std::uint32_t>(u * l0b_slot);
           mmad.l0c_offset = static_cast<std::uint32_t>(acc_slot * l0c_slot);
           mmad.l0c_bytes = l0c_slot;
-          code.push_back(mmad_instruction(mmad, tag));
+          if (p.bias_dtype && !mmad.accumulate) {
+            emit_biased_mmad(code, mmad_instruction(mmad, tag), tag);
+          } else {
+            code.push_back(mmad_instruction(mmad, tag));
+          }
           code.push_back(set_flag(Pipe::cube, Pipe::mte1, u, tag));
         }
       }
@@ -245,6 +256,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
       out.gm_address = c_base + bytes_of(mi * t.bm * p.n + std::uint64_t{bm} * ni * t.bn, c_bytes);
       out.dtype = accumulator_dtype(p.a_dtype);
       out.out_dtype = p.c_dtype;
+      out.relu = p.relu;
       out.op_tag = tag;
       code.push_back(out);
       code.push_back(set_flag(Pipe::fixpipe, Pipe::cube, acc_slot, tag));
@@ -255,6 +267,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
     for (int s = 0; s < l0c_slots; ++s) {
       code.push_back(wait_flag(Pipe::fixpipe, Pipe::cube, static_cast<std::uint8_t>(s), tag));
     }
+    if (p.bias_dtype) drain_bias_tokens(code, tag);
   }
 }
 

@@ -33,6 +33,14 @@ struct GemmProblem {
   // How many consecutive batch items share one B (grouped-query attention
   // shares a KV head among query heads); 1 when every item has its own.
   std::uint64_t b_shared_by = 1;
+
+  // A bias row bias[N] added to every output row (shared by every batch
+  // item), stored in GM at bias_address; none when bias_dtype is empty.
+  // See gemm_bias.h for how it reaches the accumulators.
+  std::optional<DType> bias_dtype;
+  std::uint64_t bias_address = 0;
+  // FixPipe applies ReLU as it writes C (a fused activation; no cost).
+  bool relu = false;
 };
 
 struct GemmTiling {
@@ -53,6 +61,7 @@ struct GemmTiling {
 // Bytes each buffer needs for a tiling, double buffering included.
 struct GemmFootprint {
   Bytes l1 = 0, l0a = 0, l0b = 0, l0c = 0;
+  Bytes bias_table = 0;
 };
 GemmFootprint gemm_footprint(const GemmProblem& problem, const GemmTiling& tiling);
 

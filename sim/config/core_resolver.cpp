@@ -67,6 +67,8 @@ const ParamTable kPathTable(
         {"mte2_gm_Bpc", "32", "B/cycle", "MTE2 GM->L1/UB per core; A18 ini ddr_rate 32 (A8 says 40)"},
         {"l1_to_l0a_Bpc", "512", "B/cycle", "MTE1 L1->L0A [A8,A10,A18]"},
         {"l1_to_l0b_Bpc", "256", "B/cycle", "MTE1 L1->L0B [A8,A10]"},
+        {"l1_to_bias_table_Bpc", "256", "B/cycle",
+         "MTE1 L1->bias table, bytes landing in the table; no published rate, taken as L1->L0B's [E]"},
         {"l0c_to_ub_Bpc", "256", "B/cycle", "L0C->UB on coupled cores [A8] (A10 says 512)"},
         {"fixpipe_out_Bpc", "64", "B/cycle", "FixPipe L0C->GM/L1, output bytes [E] (UB->L2 64 in A18)"},
         {"mte3_Bpc", "40", "B/cycle", "MTE3 UB->GM [A8]"},
@@ -174,6 +176,7 @@ CoreConfig resolve_core_config(const ConfigNode& core_section) {
   c.paths.mte2_gm_Bpc = paths["mte2_gm_Bpc"].as_positive_double();
   c.paths.l1_to_l0a_Bpc = paths["l1_to_l0a_Bpc"].as_positive_double();
   c.paths.l1_to_l0b_Bpc = paths["l1_to_l0b_Bpc"].as_positive_double();
+  c.paths.l1_to_bias_table_Bpc = paths["l1_to_bias_table_Bpc"].as_positive_double();
   c.paths.l0c_to_ub_Bpc = paths["l0c_to_ub_Bpc"].as_positive_double();
   c.paths.fixpipe_out_Bpc = paths["fixpipe_out_Bpc"].as_positive_double();
   c.paths.mte3_Bpc = paths["mte3_Bpc"].as_positive_double();

@@ -70,6 +70,7 @@ mapper::MachineView machine_view(const HwConfig& hw) {
   m.l0b = c.capacity(Buffer::l0b);
   m.l0c = c.capacity(Buffer::l0c);
   m.ub = c.capacity(Buffer::ub);
+  m.bias_table = c.capacity(Buffer::bias_table);
   for (const auto& [dtype, shape] : c.cube_shapes) m.cube_shape[dtype] = {shape.m0, shape.k0, shape.n0};
   m.sparse_cube = c.sparse.supported;
   m.sparse_gain = c.sparse.gain_2_4;
@@ -79,6 +80,7 @@ mapper::MachineView machine_view(const HwConfig& hw) {
   m.gm_write_Bpc = c.paths.fixpipe_out_Bpc;
   m.l1_to_l0a_Bpc = c.paths.l1_to_l0a_Bpc;
   m.l1_to_l0b_Bpc = c.paths.l1_to_l0b_Bpc;
+  m.l1_to_bias_table_Bpc = c.paths.l1_to_bias_table_Bpc;
   if (hw.machine.hbm) {
     m.hbm_Bps = hw.machine.hbm->peak_bandwidth_Bps();
     m.hbm_capacity = hw.machine.hbm->capacity;

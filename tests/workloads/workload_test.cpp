@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/registry.h"
 #include "support/test_paths.h"
+#include "workloads/families/graph_family.h"
 #include "workloads/model_family.h"
 #include "workloads/summary.h"
 #include "workloads/workload.h"
@@ -54,6 +55,32 @@ TEST(Workload, GraphFamilyErrorsNameFileAndField) {
   }
   const ConfigNode bad_kind = ConfigNode::load_string("family: graph\nname: x\nops:\n  - {name: a, kind: conv}\n", "k.yaml");
   EXPECT_THROW(make_family("graph", "k.yaml")->resolve(bad_kind), InputError);
+}
+
+TEST(Workload, GraphFamilyActivationFunction) {
+  const std::string ops = "family: graph\nname: x\nops:\n  - {name: a, kind: matmul, m: 4, k: 8, n: 8}\n";
+  auto resolve = [&](const std::string& extra) {
+    return make_family("graph", "f.yaml")->resolve(ConfigNode::load_string(ops + extra, "f.yaml"));
+  };
+  const ModelConfig relu = resolve("  - {name: r, kind: activation, inputs: [a], function: relu}\n");
+  EXPECT_EQ(relu.explicit_graph->ops.at(1).activation, ActivationFunction::relu);
+  const ModelConfig plain = resolve("  - {name: r, kind: activation, inputs: [a]}\n");
+  EXPECT_EQ(plain.explicit_graph->ops.at(1).activation, ActivationFunction::unspecified);
+  const Workload w = build_workload(relu, WorkloadParams{});
+  EXPECT_EQ(w.graphs[0].op(*w.graphs[0].find_op("r")).activation, ActivationFunction::relu);
+  try {
+    resolve("  - {name: r, kind: activation, inputs: [a], function: tanh}\n");
+    FAIL() << "accepted function: tanh";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.yaml:5: ops[1].function: expected relu, gelu or silu"), std::string::npos)
+        << e.what();
+  }
+  try {
+    resolve("  - {name: b, kind: matmul, inputs: [a], m: 4, k: 8, n: 8, function: relu}\n");
+    FAIL() << "accepted a function on a matmul";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("ops[1].function"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Workload, DecodeStepsGrowTheCacheByOne) {

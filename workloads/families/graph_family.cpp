@@ -32,6 +32,7 @@ const ParamTable kOpTable("graph.ops[]", "One op of an explicit graph.",
                               {"batch", "1", "", "independent matmuls (heads)"},
                               {"weight", "auto", "", "B is a weight; auto = true except attention kinds"},
                               {"shape", "[]", "elements", "shape of the graph input of a vector op without inputs"},
+                              {"function", "unspecified", "", "what an activation op computes: relu | gelu | silu (activation only)"},
                           });
 const ParamTableRegistration kOpTableReg(kOpTable);
 
@@ -71,6 +72,12 @@ ExplicitOp resolve_op(const ConfigNode& node, const std::map<std::string, std::v
   } else {
     for (const auto& d : r["shape"].elements()) op.shape.push_back(d.as_positive_int());
     if (op.inputs.empty() && op.shape.empty()) r["inputs"].fail("at least one earlier op, or a shape: for the input");
+  }
+  if (r.given("function")) {
+    if (op.kind != OpKind::Activation) r["function"].fail("no function key: only an activation op takes one");
+    const auto function = activation_function_from_name(r["function"].as_string());
+    if (!function) r["function"].fail("relu, gelu or silu");
+    op.activation = *function;
   }
   return op;
 }
@@ -116,6 +123,7 @@ class GraphFamily : public ModelFamily {
       Op op;
       op.name = e.name;
       op.kind = e.kind;
+      op.activation = e.activation;
       for (const auto& in : e.inputs) op.inputs.push_back(out_of.at(in));
       std::vector<std::uint64_t> out_shape;
       if (is_matmul_like(e.kind)) {

@@ -18,6 +18,7 @@
 //                             # attention kinds, whose B is an activation)
 //     - name: act_fn
 //       kind: activation
+//       function: relu        # relu | gelu | silu; optional (activation only)
 //       inputs: [up_proj]     # ops whose outputs this op reads
 //     - name: down_proj
 //       kind: matmul
@@ -47,6 +48,7 @@ struct ExplicitOp {
   MatmulShape matmul;
   bool weight = true;
   std::vector<std::uint64_t> shape;  // graph-input shape of a vector op without inputs
+  ActivationFunction activation = ActivationFunction::unspecified;
 };
 
 struct ExplicitGraph {

@@ -340,6 +340,11 @@ class Importer {
       p.op.expert = s.expert;
       const OpRule rule = *op_rule(n.op_type());
       p.op.kind = rule.kind;
+      if (rule.kind == OpKind::Activation) {
+        p.op.activation = n.op_type() == "Relu"   ? ActivationFunction::relu
+                          : n.op_type() == "Gelu" ? ActivationFunction::gelu
+                                                  : ActivationFunction::other;
+      }
       for (const auto& in : n.input()) {
         for (const auto& src : sources_of(in)) {
           if (auto t = tensor_of(src); t && std::find(p.op.inputs.begin(), p.op.inputs.end(), *t) == p.op.inputs.end()) {
