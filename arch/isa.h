@@ -42,6 +42,7 @@ enum class VectorOpKind : std::uint8_t {
   add, mul, exp, reduce_max, reduce_sum, rsqrt, silu, gelu, copy, cast, dequantize, decompress, quantize,
   compare,      // vcmp against a threshold, writing a mask
   gather_mask,  // compaction of the elements a mask selects
+  relu,
 };
 
 // Structured sparsity of the L0B (weight) operand as the cube consumes it.

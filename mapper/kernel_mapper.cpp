@@ -221,7 +221,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
         v.out_bytes_per_element = static_cast<double>(op.bytes_written.total()) *
                                   (static_cast<double>(tensor.bytes()) / static_cast<double>(output_bytes)) /
                                   static_cast<double>(tensor.elements()) * extras.out_bytes_scale;
-        v.passes = vector_passes_for(op.kind);
+        v.passes = vector_passes_for(op);
         v.passes.insert(v.passes.end(), extras.passes.begin(), extras.passes.end());
         v.in_address = in_base;
         v.in_extent = in_extent;

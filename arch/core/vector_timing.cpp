@@ -9,7 +9,7 @@ constexpr VectorOpKind kAllKinds[] = {
     VectorOpKind::add,        VectorOpKind::mul,  VectorOpKind::exp,      VectorOpKind::reduce_max,
     VectorOpKind::reduce_sum, VectorOpKind::rsqrt, VectorOpKind::silu,    VectorOpKind::gelu,
     VectorOpKind::copy,       VectorOpKind::cast, VectorOpKind::dequantize, VectorOpKind::decompress,
-    VectorOpKind::quantize,   VectorOpKind::compare, VectorOpKind::gather_mask,
+    VectorOpKind::quantize,   VectorOpKind::compare, VectorOpKind::gather_mask, VectorOpKind::relu,
 };
 }  // namespace
 
@@ -30,6 +30,7 @@ const char* vector_op_name(VectorOpKind kind) {
     case VectorOpKind::quantize: return "quantize";
     case VectorOpKind::compare: return "compare";
     case VectorOpKind::gather_mask: return "gather_mask";
+    case VectorOpKind::relu: return "relu";
   }
   return "?";
 }

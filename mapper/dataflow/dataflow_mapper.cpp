@@ -330,7 +330,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
         v.dtype = g.tensor(out).dtype;
         v.in_bytes_per_element = static_cast<double>(in_stride) / static_cast<double>(v.elements);
         v.out_bytes_per_element = static_cast<double>(out_stride) / static_cast<double>(v.elements);
-        v.passes = vector_passes_for(op.kind);
+        v.passes = vector_passes_for(op);
         v.in_address = in_base + t * in_stride;
         v.out_address = out_base + t * out_stride;
         emit_vector(v, sub, tag, part);
@@ -348,7 +348,7 @@ Plan plan_for(const workloads::Graph& g, const Chain& chain, const MachineView& 
       v.dtype = g.tensor(out).dtype;
       v.in_bytes_per_element = static_cast<double>(in_stride) / static_cast<double>(v.elements);
       v.out_bytes_per_element = static_cast<double>(out_stride) / static_cast<double>(v.elements);
-      v.passes = vector_passes_for(op.kind);
+      v.passes = vector_passes_for(op);
       MachineView workers = m;
       (split ? workers.vector_cores : workers.cube_cores) = stage.cores;
       workers.hbm_Bps = 0;

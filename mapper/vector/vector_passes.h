@@ -8,6 +8,6 @@
 
 namespace npusim::mapper {
 
-std::vector<VectorPass> vector_passes_for(workloads::OpKind kind);
+std::vector<VectorPass> vector_passes_for(const workloads::Op& op);
 
 }  // namespace npusim::mapper

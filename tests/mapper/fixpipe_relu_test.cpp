@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "common/config_node.h"
 #include "common/error.h"
 #include "common/registry.h"
+#include "arch/core/vector_timing.h"
 #include "mapper/fusion/fusion_plan.h"
 #include "mapper/kernel_mapper.h"
 #include "sim_harness.h"
@@ -114,6 +116,30 @@ TEST(FixpipeRelu, GeluStaysOnTheVectorUnitAndReluFoldsFromAGraphWorkloadToo) {
   EXPECT_EQ(relu.jobs, 2u);
   EXPECT_GT(relu.relu_fixpipes, 0u);
   EXPECT_DOUBLE_EQ(gelu.gm_bytes - relu.gm_bytes, 2 * kM * kN * 2.0);
+}
+
+// Unfused, an activation costs its own function on the vector unit: GELU's
+// pass is not SiLU's, and ReLU is a plain compare-select.
+TEST(FixpipeRelu, AnUnfusedActivationRunsItsOwnFunctionOnTheVectorUnit) {
+  for (const std::string function : {"relu", "gelu", "silu"}) {
+    std::map<arch::VectorOpKind, std::uint64_t> elements;
+    const auto view = run_machine_view(hw_910b2());
+    mapper::GemmTilingCache cache;
+    mapper::MapperOptions options;
+    options.fusion.fixpipe_relu = false;
+    mapper::for_each_kernel_job(mlp_from_yaml(function), view, cache, options, [&](mapper::Job& job) {
+      for (const auto* cores : {&job.program.cube_cores, &job.program.vector_cores}) {
+        for (const auto& core : *cores) {
+          for (const auto& in : core.instructions) {
+            if (in.op == arch::Opcode::vector_op) elements[in.vector_kind] += in.elements;
+          }
+        }
+      }
+    });
+    const auto kind = *arch::vector_op_from_name(function);
+    EXPECT_EQ(elements[kind], kM * kN) << function;
+    EXPECT_EQ(elements.size(), 1u) << function << ": the activation is the graph's only vector op";
+  }
 }
 
 TEST(FixpipeRelu, AMatmulWithAnotherReaderKeepsItsOutput) {
