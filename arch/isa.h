@@ -68,6 +68,10 @@ struct Instruction {
   DType out_dtype = DType::fp16;   // fixpipe/cast output precision
   CubeSparsity sparsity = CubeSparsity::dense;
   bool accumulate = false;
+  // FixPipe / MTE3 to GM: add into what GM holds instead of overwriting it
+  // (Ascend's atomic-add mode, which split-K GEMMs combine partial sums
+  // with). The L2 reads the line, adds and writes it back.
+  bool atomic_add = false;
 
   // Vector: `elements` of `dtype` with operation `vector_kind`.
   VectorOpKind vector_kind = VectorOpKind::copy;

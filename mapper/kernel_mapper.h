@@ -31,6 +31,10 @@ struct Job {
   std::string kind;
   std::vector<workloads::OpId> covers;
   Bytes kept_on_chip = 0;
+  // A preparatory share of its op's work in a job of its own (a split-K
+  // GEMM's output zeroing, which must finish before any part adds into the
+  // output): its time counts for the op, its FLOPs and bytes do not again.
+  bool preparatory = false;
 };
 
 // Tiling choices are cached by the GEMM's signature, so 80 identical layers

@@ -25,7 +25,9 @@ class GemmMapspace {
  private:
   GemmProblem problem_;
   MachineView machine_;
-  std::vector<std::uint32_t> bm_, bn_, bk1_, bk0_;
+  enum class Residency { none, a, b };
+  std::vector<std::uint32_t> bm_, bn_, bk1_, bk0_, split_k_;
+  std::vector<Residency> residency_;
   std::size_t size_ = 0;
 };
 
