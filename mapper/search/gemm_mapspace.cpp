@@ -24,7 +24,8 @@ std::vector<std::uint32_t> multiples(std::uint32_t unit, std::uint64_t cover, co
 
 }  // namespace
 
-GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine) : problem_(p), machine_(machine) {
+GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine, std::uint32_t split_k_max)
+    : problem_(p), machine_(machine) {
   auto it = machine.cube_shape.find(p.a_dtype);
   if (it == machine.cube_shape.end()) {
     throw InputError(fmt::format("the cube has no {} mode for a {}x{}x{} matmul", dtype_name(p.a_dtype), p.m, p.k, p.n));
@@ -49,7 +50,9 @@ GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine) : p
   // has walked every unsplit tiling before any split one.
   split_k_ = {1};
   for (std::uint32_t parts : {2u, 3u, 4u}) {
-    if (ceil_div(p.k, static_cast<std::uint64_t>(bk1_.front())) >= parts) split_k_.push_back(parts);
+    if (parts <= split_k_max && ceil_div(p.k, static_cast<std::uint64_t>(bk1_.front())) >= parts) {
+      split_k_.push_back(parts);
+    }
   }
   // Which operand stays in L1: neither, A, or B. B-resident exists to fetch
   // a weight once from a tier the L2 does not cache (host DDR), where every

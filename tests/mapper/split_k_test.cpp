@@ -33,9 +33,16 @@ CubeCounters cube_counters() {
   return c;
 }
 
+// A search that may split K into up to 4 parts (split_k_max; off by default).
+mapper::GemmChoice choose_with_split(const mapper::GemmProblem& p, const mapper::MachineView& view) {
+  mapper::SearchOptions o;
+  o.split_k_max = 4;
+  return mapper::search_gemm_tiling(p, view, o);
+}
+
 // The cost model's best tiling among those with the given number of parts.
 mapper::GemmTiling best_with_parts(const mapper::GemmProblem& p, const mapper::MachineView& view, std::uint32_t parts) {
-  const mapper::GemmMapspace space(p, view);
+  const mapper::GemmMapspace space(p, view, 4);
   mapper::GemmTiling best;
   mapper::GemmCost best_cost;
   best_cost.seconds = std::numeric_limits<double>::infinity();
@@ -59,7 +66,7 @@ mapper::GemmTiling best_with_parts(const mapper::GemmProblem& p, const mapper::M
 TEST(SplitK, FewBlockGemmSplitsKRunsFasterAndWritesEachPartOnce) {
   const auto view = run_machine_view(hw_910b2());
   const mapper::GemmProblem p = gemm(256, 4096, 4096);
-  const mapper::GemmChoice choice = mapper::choose_gemm_tiling(p, view);
+  const mapper::GemmChoice choice = choose_with_split(p, view);
   ASSERT_GT(choice.tiling.split_k, 1u) << choice.tiling.describe();
   const mapper::GemmTiling unsplit = best_with_parts(p, view, 1);
 
@@ -88,7 +95,7 @@ TEST(SplitK, FewBlockGemmSplitsKRunsFasterAndWritesEachPartOnce) {
 TEST(SplitK, LargeGemmInWholeWavesKeepsKWhole) {
   const auto view = run_machine_view(hw_910b2());
   const mapper::GemmProblem p = gemm(3072, 1024, 4096);
-  const mapper::GemmChoice choice = mapper::choose_gemm_tiling(p, view);
+  const mapper::GemmChoice choice = choose_with_split(p, view);
   if (std::getenv("SPLITK_PROBE")) {
     const mapper::GemmTiling split = best_with_parts(p, view, 2);
     std::printf("chosen %s: %.2f us (model %.2f); best split-2 %s: %.2f us (model %.2f)\n",
