@@ -94,7 +94,7 @@ MapperOptions load_mapper_options(const std::string& path) {
     if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
     if (auto n = s->find("split_k_max")) {
       const auto v = n->as_positive_int();
-      if (v > 4) throw InputError(fmt::format("{}: search.split_k_max must be 1 to 4, got {}", n->where(), v));
+      if (v > 4) throw InputError(fmt::format("{}: must be 1 to 4, got {}", n->where(), v));
       o.search.split_k_max = static_cast<std::uint32_t>(v);
     }
   }
