@@ -20,8 +20,9 @@ struct SearchOptions {
   int confirm_top = 0;
   // Most K parts a tiling may split a GEMM into (GemmTiling::split_k); 1
   // keeps K whole. Off by default: split-K adds partial-sum traffic and a
-  // zeroing job, and the cost model ranks its a-resident parts less surely
-  // than unsplit tilings (see the report in tests/mapper/split_k_test.cpp).
+  // zeroing job, the cost model ranks its a-resident parts less surely than
+  // unsplit tilings, and with it on the unfused gate/up projections read
+  // less than the fused SwiGLU job, which does not split.
   std::uint32_t split_k_max = 1;
 };
 
