@@ -79,6 +79,10 @@ struct Instruction {
   // fixpipe only: ReLU applied to the values on their way out of L0C, which
   // FixPipe does in the same pass (hardware-facts 1.3).
   bool relu = false;
+  // FixPipe / MTE3 to GM: add into what GM holds instead of overwriting it
+  // (Ascend's atomic-add mode, which split-K GEMMs combine partial sums
+  // with). The L2 reads the line, adds and writes it back.
+  bool atomic_add = false;
 
   // Vector: `elements` of `dtype` with operation `vector_kind`.
   VectorOpKind vector_kind = VectorOpKind::copy;

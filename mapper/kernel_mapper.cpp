@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/address_map.h"
 #include "common/error.h"
 #include "mapper/compression/gemm_operands.h"
 #include "mapper/fusion/fused_jobs.h"
@@ -24,9 +25,12 @@ using workloads::TensorRole;
 }  // namespace
 
 std::string gemm_signature(const GemmProblem& p) {
-  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/bias={}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
+  // B's tier is part of the key: a weight in DDR (a cold expert) is tiled to
+  // be fetched once, one in HBM need not be.
+  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/{}/bias={}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
                      dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits, static_cast<int>(p.sparsity),
-                     p.b_shared_by, p.bias_dtype ? dtype_name(*p.bias_dtype) : "none");
+                     p.b_shared_by, arch::tier_name(arch::tier_of(p.b_address)),
+                     p.bias_dtype ? dtype_name(*p.bias_dtype) : "none");
 }
 
 namespace {
@@ -179,11 +183,29 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
     if (workloads::is_matmul_like(op.kind)) {
       const GemmProblem problem = gemm_problem_for(graph, id, placement);
       const GemmChoice& choice = cache.choose(problem, machine);
+      if (choice.tiling.split_k > 1) {
+        // Split-K parts add into the output, so it is zeroed first, in a job
+        // of its own: jobs run one after another, cores within a job do not.
+        Job zeroing;
+        zeroing.name = op.name + ".zero";
+        zeroing.op = id;
+        zeroing.kind = workloads::op_kind_name(op.kind);
+        zeroing.preparatory = true;
+        zeroing.program = empty_program(machine);
+        zeroing.program.op_names = {op.name};
+        const VectorProblem zero = gemm_output_zeroing(problem);
+        emit_vector(zero, machine, 0, zeroing.program);
+        zeroing.estimated_seconds = estimate_vector_seconds(zero, machine);
+        on_job(zeroing);
+      }
       emit_gemm(problem, choice.tiling, machine, 0, job.program);
       // Dequantization and decompression the formats cost, on the vector
       // cores in the same job (compression decides what; no GM bytes of its own).
       for (const auto& extra : operand_work(graph, id, problem).alongside) emit_vector(extra, machine, 0, job.program);
-      job.estimated_seconds = choice.cost.seconds;
+      // The cost includes the zeroing job's, estimated above on its own.
+      job.estimated_seconds =
+          choice.cost.seconds -
+          (choice.tiling.split_k > 1 ? estimate_vector_seconds(gemm_output_zeroing(problem), machine) : 0.0);
       job.tiling = choice.tiling.describe();
       if (op.weight && shrinks_gemm(graph.tensor(*op.weight).weight_format)) {
         job.flops = 2.0 * static_cast<double>(problem.batch * problem.m * problem.n * problem.k);

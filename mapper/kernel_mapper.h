@@ -38,6 +38,10 @@ struct Job {
   // attention and its combine job divide the chain's and add the partials).
   std::optional<double> flops;
   std::optional<double> bytes;
+  // A preparatory share of its op's work in a job of its own (a split-K
+  // GEMM's output zeroing, which must finish before any part adds into the
+  // output): its time counts for the op, its FLOPs and bytes do not again.
+  bool preparatory = false;
 };
 
 // Tiling choices are cached by the GEMM's signature, so 80 identical layers

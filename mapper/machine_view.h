@@ -49,6 +49,10 @@ struct MachineView {
   Bytes hbm_capacity = 0, ddr_capacity = 0, sram_capacity = 0;
   // An L2 cache (not a tier): on-chip space stream queues may be carved from.
   Bytes l2_capacity = 0;
+  // Whether reads of the DDR tier pass through (and fill) the L2 cache. On a
+  // chip whose DDR hangs off its own NoC port (host DDR over PCIe), every
+  // read of a DDR byte goes to DDR again, however small the operand.
+  bool l2_caches_ddr = false;
 
   double cube_macs_per_cycle(DType t) const {
     auto it = cube_shape.find(t);

@@ -13,6 +13,7 @@
 //     seed: 1
 //     confirm_top: 0             # simulate the N best candidates and keep the fastest
 //                                # (GEMM tilings, and an op chain's dataflow mappings)
+//     split_k_max: 1             # most K parts a GEMM may be split into (1 = never; up to 4)
 //   attention: auto              # fused (one FlashAttention-style job per layer) | unfused
 //                                # | auto (fused where a layer's scores exceed L2)
 //   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off
@@ -86,13 +87,18 @@ MapperOptions load_mapper_options(const std::string& path) {
   }
   if (auto s = root.find("search")) {
     s->expect_map();
-    s->expect_keys({"algorithm", "budget", "seed", "confirm_top"});
+    s->expect_keys({"algorithm", "budget", "seed", "confirm_top", "split_k_max"});
     if (auto n = s->find("algorithm")) {
       o.search.algorithm = n->as_choice(SearchRegistry::instance().names());
     }
     if (auto n = s->find("budget")) o.search.budget = n->as_positive_int();
     if (auto n = s->find("seed")) o.search.seed = n->as_count();
     if (auto n = s->find("confirm_top")) o.search.confirm_top = static_cast<int>(n->as_count());
+    if (auto n = s->find("split_k_max")) {
+      const auto v = n->as_positive_int();
+      if (v > 4) throw InputError(fmt::format("{}: must be 1 to 4, got {}", n->where(), v));
+      o.search.split_k_max = static_cast<std::uint32_t>(v);
+    }
   }
   if (auto n = root.find("attention")) {
     const std::string a = n->as_choice({"fused", "unfused", "auto"});

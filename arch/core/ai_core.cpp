@@ -125,6 +125,7 @@ PipeStep AiCore::make_step(std::uint32_t index, const Instruction& in, const Pla
   s.action = plan.action;
   s.op = in.op;
   s.dst = in.dst;
+  s.atomic_add = in.atomic_add && plan.action == Action::gm_write;
   switch (plan.action) {
     case Action::occupy: {
       PipeStep::Occupy& o = s.occupy;
@@ -345,6 +346,21 @@ void AiCore::gm_transfer(PipeState& p, const PipeStep& s) {
     t.set_dmi_allowed(false);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    if (s.atomic_add) {
+      // Read-modify-write: the chunk is read where it lives before the sum
+      // is written back, timed as that read followed by the write. (The
+      // read's data crosses the NoC here, which an adder inside the L2
+      // would spare: this charges the core's read path for it too.)
+      t.set_command(tlm::TLM_READ_COMMAND);
+      gm_socket->b_transport(t, delay);
+      if (t.is_response_error()) {
+        throw SimulationError(fmt::format("core {}: atomic-add read of {} B at GM address {:#x} failed: {}", name(),
+                                          chunk, address, t.get_response_string()));
+      }
+      *stats_.gm_atomic_bytes += chunk;
+      t.set_command(tlm::TLM_WRITE_COMMAND);
+      t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    }
     gm_socket->b_transport(t, delay);
     if (t.is_response_error()) {
       throw SimulationError(fmt::format("core {}: {} of {} B at GM address {:#x} failed: {}", name(),

@@ -28,6 +28,8 @@ CoreStats::CoreStats(const std::string& core_name, CoreRole role, const CoreConf
                                           "elements");
   gm_bytes_read = &group.add_counter("gm_bytes_read", "bytes read from GM (MTE2)", "B");
   gm_bytes_written = &group.add_counter("gm_bytes_written", "bytes written to GM (MTE3, FixPipe)", "B");
+  gm_atomic_bytes =
+      &group.add_counter("gm_atomic_bytes", "bytes of those written that were added atomically (read, then written)", "B");
   l1_bytes_in = &group.add_counter("l1_bytes_in", "bytes written into L1 (MTE2, FixPipe)", "B");
   l1_to_l0_bytes = &group.add_counter("l1_to_l0_bytes", "bytes moved L1 -> L0A/L0B (MTE1)", "B");
   l0c_bytes_out = &group.add_counter("l0c_bytes_out", "bytes moved out of L0C (FixPipe, L0C->UB)", "B");

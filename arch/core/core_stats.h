@@ -23,6 +23,7 @@ struct CoreStats {
   Counter* vector_element_ops = nullptr;
   Counter* gm_bytes_read = nullptr;
   Counter* gm_bytes_written = nullptr;
+  Counter* gm_atomic_bytes = nullptr;  // of those written, bytes added into GM (read first)
   Counter* l1_bytes_in = nullptr;
   Counter* l1_to_l0_bytes = nullptr;
   Counter* l0c_bytes_out = nullptr;

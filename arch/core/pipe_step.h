@@ -40,6 +40,7 @@ struct PipeStep {
   Action action = Action::occupy;
   Opcode op = Opcode::barrier;
   Buffer dst = Buffer::gm;   // a GM read's destination, for its stat
+  bool atomic_add = false;  // a GM write that adds into GM (Instruction::atomic_add)
   // Which member is live follows from `action`: occupy, gm_read/gm_write
   // (transfer), the four flag actions (flag), barrier (none).
   union {

@@ -11,6 +11,7 @@
 
 #include "arch/isa.h"
 #include "mapper/machine_view.h"
+#include "mapper/vector/vector_lowering.h"
 
 namespace npusim::mapper {
 
@@ -54,6 +55,17 @@ struct GemmTiling {
   // this ("A full load") when bm x K fits; it lifts the per-core GM path
   // limit, which otherwise caps intensity at bm*bn/(bm+bn) per byte.
   bool a_resident = false;
+  // B-stationary, the mirror image: the core keeps all K of its bn columns
+  // of B in L1 and streams A panels, walking the block rows of one block
+  // column in turn, so each B panel leaves GM once. A weight in a tier the L2
+  // does not cache (host DDR) is otherwise fetched once per block row.
+  bool b_resident = false;
+  // Split-K: K is cut into this many parts of whole bk1 panels, each dealt
+  // to a core as its own work item, so a GEMM with fewer output blocks than
+  // cores still fills them. FixPipe adds each part's partial sums into the
+  // output atomically (in the output precision, at L2), so the output must
+  // be zero first: a zeroing job runs before the GEMM (gemm_output_zeroing).
+  std::uint32_t split_k = 1;
 
   std::string describe() const;
 };
@@ -72,14 +84,36 @@ std::optional<std::string> gemm_tiling_error(const GemmProblem& problem, const G
 // Appends the instructions of every core to `program` (which must already
 // hold machine.cube_cores core programs). Output blocks are dealt to cores
 // round-robin in (batch, m-block, n-block) order; with a_resident, each core
-// takes a contiguous run of blocks instead so consecutive blocks share A.
+// takes a contiguous run of blocks instead so consecutive blocks share A;
+// with b_resident, a contiguous run in (batch, n-block, m-block) order so
+// consecutive blocks share B.
 void emit_gemm(const GemmProblem& problem, const GemmTiling& tiling, const MachineView& machine,
                std::uint32_t op_tag, arch::Program& program);
 
-// Which output blocks (indices in (batch, m-block, n-block) order) a core
-// computes, in order.
+// Which output blocks a core computes, in order, as indices in the
+// tiling's block order (see gemm_block_at).
 std::vector<std::uint64_t> gemm_blocks_of_core(const GemmProblem& problem, const GemmTiling& tiling, int cores,
                                                int core);
+
+// Where block `index` of the tiling's order lies: (batch, m-block, n-block)
+// order, or (batch, n-block, m-block) for b_resident.
+// With split-K the index runs over (block, part) work items: part fastest
+// when blocks are dealt round-robin, slowest with a resident operand.
+struct GemmBlock {
+  std::uint64_t batch = 0, mi = 0, ni = 0;
+  std::uint64_t part = 0;   // which K part (0 without split-K)
+  std::uint64_t strip = 0;  // the resident operand's strip: (part, batch, m-block) or (part, batch, n-block)
+};
+GemmBlock gemm_block_at(const GemmProblem& problem, const GemmTiling& tiling, std::uint64_t index);
+
+// Work items: output blocks x K parts.
+std::uint64_t gemm_work_items(const GemmProblem& problem, const GemmTiling& tiling);
+// K panels (of bk1) in each part; the last part may have fewer.
+std::uint64_t gemm_panels_per_part(const GemmProblem& problem, const GemmTiling& tiling);
+
+// The work that zeroes a split-K GEMM's output before its parts add into
+// it: a fill of every output element, written once, on the vector cores.
+VectorProblem gemm_output_zeroing(const GemmProblem& problem);
 
 double element_bytes(DType t);
 double stored_b_bytes_per_element(const GemmProblem& problem);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/address_map.h"
 #include "common/error.h"
 
 namespace npusim::mapper {
@@ -23,7 +24,8 @@ std::vector<std::uint32_t> multiples(std::uint32_t unit, std::uint64_t cover, co
 
 }  // namespace
 
-GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine) : problem_(p), machine_(machine) {
+GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine, std::uint32_t split_k_max)
+    : problem_(p), machine_(machine) {
   auto it = machine.cube_shape.find(p.a_dtype);
   if (it == machine.cube_shape.end()) {
     throw InputError(fmt::format("the cube has no {} mode for a {}x{}x{} matmul", dtype_name(p.a_dtype), p.m, p.k, p.n));
@@ -44,13 +46,28 @@ GemmMapspace::GemmMapspace(const GemmProblem& p, const MachineView& machine) : p
     const auto r = static_cast<std::uint32_t>(round_up(v, k0));
     if (std::find(bk0_.begin(), bk0_.end(), r) == bk0_.end()) bk0_.push_back(r);
   }
-  size_ = bm_.size() * bn_.size() * bk1_.size() * bk0_.size() * 2 * 2;
+  // Split-K parts. Slowest in the index order, so a budget-bound search
+  // has walked every unsplit tiling before any split one.
+  split_k_ = {1};
+  for (std::uint32_t parts : {2u, 3u, 4u}) {
+    if (parts <= split_k_max && ceil_div(p.k, static_cast<std::uint64_t>(bk1_.front())) >= parts) {
+      split_k_.push_back(parts);
+    }
+  }
+  // Which operand stays in L1: neither, A, or B. B-resident exists to fetch
+  // a weight once from a tier the L2 does not cache (host DDR), where every
+  // fetch is a slow one; elsewhere the L2 serves repeats and it is not offered.
+  residency_ = {Residency::none, Residency::a};
+  if (arch::tier_of(p.b_address) == arch::Tier::ddr && !machine.l2_caches_ddr) residency_.push_back(Residency::b);
+  size_ = bm_.size() * bn_.size() * bk1_.size() * bk0_.size() * 2 * residency_.size() * split_k_.size();
 }
 
 GemmTiling GemmMapspace::at(std::size_t i) const {
   GemmTiling t;
-  t.a_resident = (i % 2) == 1;
-  i /= 2;
+  const Residency r = residency_[i % residency_.size()];
+  t.a_resident = r == Residency::a;
+  t.b_resident = r == Residency::b;
+  i /= residency_.size();
   t.l0c_double_buffer = (i % 2) == 0;
   i /= 2;
   t.bk0 = bk0_[i % bk0_.size()];
@@ -60,6 +77,8 @@ GemmTiling GemmMapspace::at(std::size_t i) const {
   t.bn = bn_[i % bn_.size()];
   i /= bn_.size();
   t.bm = bm_[i % bm_.size()];
+  i /= bm_.size();
+  t.split_k = split_k_[i % split_k_.size()];
   return t;
 }
 

@@ -15,7 +15,8 @@ namespace npusim::mapper {
 
 class GemmMapspace {
  public:
-  GemmMapspace(const GemmProblem& problem, const MachineView& machine);
+  // `split_k_max`: the most K parts a tiling may have (1: K stays whole).
+  GemmMapspace(const GemmProblem& problem, const MachineView& machine, std::uint32_t split_k_max = 1);
 
   std::size_t size() const { return size_; }
   GemmTiling at(std::size_t index) const;
@@ -25,7 +26,9 @@ class GemmMapspace {
  private:
   GemmProblem problem_;
   MachineView machine_;
-  std::vector<std::uint32_t> bm_, bn_, bk1_, bk0_;
+  enum class Residency { none, a, b };
+  std::vector<std::uint32_t> bm_, bn_, bk1_, bk0_, split_k_;
+  std::vector<Residency> residency_;
   std::size_t size_ = 0;
 };
 

@@ -14,7 +14,7 @@ namespace npusim::mapper {
 GemmChoice search_gemm_tiling(const GemmProblem& p, const MachineView& machine, const SearchOptions& o,
                               const GemmConfirmer& confirm) {
   if (o.budget == 0) throw InputError("search.budget must be at least 1 evaluation");
-  const GemmMapspace space(p, machine);
+  const GemmMapspace space(p, machine, o.split_k_max);
   const auto search = make_search(o.algorithm, space, SearchParams{o.seed});
   const std::size_t keep = static_cast<std::size_t>(std::max(1, o.confirm_top));
   std::vector<std::pair<GemmCost, GemmTiling>> top;  // best first, at most `keep`

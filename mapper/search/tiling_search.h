@@ -18,6 +18,12 @@ struct SearchOptions {
   // Candidates (best by the cost model) simulated before choosing; 0 = trust
   // the model. Needs a confirmer from the caller.
   int confirm_top = 0;
+  // Most K parts a tiling may split a GEMM into (GemmTiling::split_k); 1
+  // keeps K whole. Off by default: split-K adds partial-sum traffic and a
+  // zeroing job, the cost model ranks its a-resident parts less surely than
+  // unsplit tilings, and with it on the unfused gate/up projections read
+  // less than the fused SwiGLU job, which does not split.
+  std::uint32_t split_k_max = 1;
 };
 
 // Simulated seconds of one tiling of one problem (the driver runs it on a

@@ -89,6 +89,12 @@ mapper::MachineView machine_view(const HwConfig& hw) {
     m.ddr_Bps = hw.machine.ddr->peak_bandwidth_Bps();
     m.ddr_capacity = hw.machine.ddr->capacity;
   }
+  if (hw.machine.l2 && hw.machine.l2->impl == "cache" && hw.machine.ddr && !hw.machine.hbm) {
+    // The cache fills from HBM when there is one (arch/machine.cpp), so DDR
+    // is cached only on a chip without HBM whose DDR port is the L2's.
+    const int port = hw.machine.noc.port_for(arch::Tier::ddr);
+    m.l2_caches_ddr = port >= 0 && hw.machine.noc.targets[static_cast<std::size_t>(port)].name == "l2";
+  }
   if (hw.machine.l2 && hw.machine.l2->impl == "scratchpad") {
     m.sram_capacity = hw.machine.l2->capacity;
     m.sram_Bps = hw.machine.l2->banks * hw.machine.l2->bank_bytes_per_cycle * hw.machine.l2->clock.hz();

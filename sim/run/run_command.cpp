@@ -176,12 +176,23 @@ int command_run(const RunOptions& o) {
   if (mapper_options.search.confirm_top > 0) {
     probe = std::make_unique<arch::Machine>("probe", hw.machine);
     confirm = [&](const mapper::GemmProblem& p, const mapper::GemmTiling& t) {
-      arch::Program program;
-      program.cube_cores.resize(static_cast<std::size_t>(view.cube_cores));
-      program.vector_cores.resize(static_cast<std::size_t>(view.vector_cores));
+      auto program_of = [&]() {
+        arch::Program program;
+        program.cube_cores.resize(static_cast<std::size_t>(view.cube_cores));
+        program.vector_cores.resize(static_cast<std::size_t>(view.vector_cores));
+        return program;
+      };
+      double seconds = 0;
+      if (t.split_k > 1) {  // the output zeroing job that runs first
+        arch::Program zeroing = program_of();
+        mapper::emit_vector(mapper::gemm_output_zeroing(p), view, 0, zeroing);
+        const arch::JobTiming timing = probe->run(zeroing);
+        seconds += ticks_to_seconds(timing.end - timing.start);
+      }
+      arch::Program program = program_of();
       mapper::emit_gemm(p, t, view, 0, program);
       const arch::JobTiming timing = probe->run(program);
-      return ticks_to_seconds(timing.end - timing.start);
+      return seconds + ticks_to_seconds(timing.end - timing.start);
     };
   }
   mapper::GemmTilingCache tilings(mapper_options.search, confirm);
@@ -296,6 +307,7 @@ int command_run(const RunOptions& o) {
       // (causal tile skipping, split-KV partials).
       double graph_flops = 0;
       for (auto covered : job.covers.empty() ? std::vector<workloads::OpId>{job.op} : job.covers) {
+        if (job.preparatory) break;  // the op's main job counts its work
         const auto& c = graph.op(covered);
         graph_flops += static_cast<double>(c.flops);
         res.bytes += static_cast<double>(c.bytes_read.total() + c.bytes_written.total());
