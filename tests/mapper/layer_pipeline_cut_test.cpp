@@ -118,9 +118,11 @@ void check_cut_matches_one_job(std::size_t stages) {
   EXPECT_EQ(flops_of(g, cut), flops_of(g, whole));
   EXPECT_GT(flops_of(g, cut), 0);
 
-  // One run varies by up to a fifth with the state the machine is left in
-  // (tiny-llama's one-job step took 40.1-50.8 us over eight runs), so each
-  // form runs kRuns times, alternating, and their means are compared.
+  // One run varies with the state the machine is left in (HBM refresh
+  // falls at different points; tiny-llama's one-job step took 40.1-50.8 us
+  // over eight runs when written, before barrier answers were booked on the
+  // NoC at the time they left the barrier), so each form runs kRuns times,
+  // alternating, and their means are compared.
   constexpr int kRuns = 8;
   StepRun one, jobs;
   double one_total = 0, jobs_total = 0;
