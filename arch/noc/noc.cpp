@@ -61,24 +61,34 @@ void Noc::b_transport(int core, tlm::tlm_generic_payload& payload, sc_core::sc_t
 
   route_.clear();
   Tick done = 0;
+  // A stream queue or barrier may block in its b_transport until its data
+  // or arrivals come: time then moves on during the call, and the answer
+  // leaves the target `below` after the call returned, not after it was
+  // made. Booking it at the call's time would put it in the links'
+  // calendars in the past, where it fills the gap up to the present and
+  // stalls every later transfer. (Memory never blocks: returned == stamp.)
+  Tick returned = stamp;
   if (write) {
     network_.topology().route_to_target(core, port, route_);
     const Tick header = network_.header_latency(route_);
     const Tick delivered = network_.transfer(route_, bytes, now, now, now);
     sc_core::sc_time below = delay;
     (*ports_[static_cast<std::size_t>(port)])->b_transport(payload, below);
-    done = std::max(delivered, stamp + to_tick(below) + header);
+    returned = now_tick();
+    done = std::max(delivered, returned + to_tick(below) + header);
   } else {
     network_.topology().route_to_target(core, port, route_);
     const Tick header = network_.header_latency(route_);
     sc_core::sc_time below = delay;
     (*ports_[static_cast<std::size_t>(port)])->b_transport(payload, below);
+    returned = now_tick();
+    const Tick issued = std::max(now, returned);
     route_.clear();
     network_.topology().route_to_core(port, core, route_);
-    done = network_.transfer(route_, bytes, now, now + header, stamp + to_tick(below) + header);
+    done = network_.transfer(route_, bytes, issued, issued + header, returned + to_tick(below) + header);
   }
 
-  delay = to_sc_time(done - stamp);
+  delay = to_sc_time(done - returned);
 }
 
 }  // namespace npusim::arch

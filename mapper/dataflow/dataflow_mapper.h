@@ -35,10 +35,21 @@ struct DataflowStage {
   double handoff_cycles = 0;          // cost model: a micro-batch's last work to its arrival downstream
 };
 
+// Consecutive decoder layers [first_layer, last_layer] that a step too
+// large for one job runs as one job of its own (layer_pipeline.h).
+struct LayerSegment {
+  int first_layer = 0, last_layer = 0;
+  std::uint64_t instructions = 0;
+};
+
 struct DataflowMapping {
   bool applies = false;
   std::string reason;  // why not, when !applies; else a one-line description
-  arch::Program program;
+  arch::Program program;  // the one job; empty when the step is cut into `segments`
+  // A layer pipeline cut into jobs of whole layers, built one at a time by
+  // for_each_dataflow_job; empty when `program` is the step.
+  std::vector<LayerSegment> segments;
+  std::size_t pipeline_stages = 0;  // a layer pipeline's stage count, to build its segments the same way
   std::vector<arch::StreamQueueSpec> queues;
   std::vector<DataflowStage> stages;
   std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;

@@ -21,16 +21,41 @@
 // therefore only leave cores idle, and the cost model chooses one unless
 // told otherwise; the mapping states this. Graphs whose activations do not
 // fit on chip are rejected naming the op.
+//
+// A job's program is held in memory whole, so a step past a cap of
+// instructions is not kept as one job: the count is taken while the ops
+// are mapped (one op's program at a time once past the cap), and the step
+// is cut into jobs of whole layers, each under the cap, that
+// for_each_dataflow_job builds and hands over one after another. Since a
+// step's ops already run one after another, each waiting at the barrier of
+// the op before for every core, a job boundary between two layers is the
+// same all-core synchronisation as the barrier it replaces. A layer that
+// alone passes the cap is refused as soon as it does, naming the op.
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/kernel_mapper.h"
 
 namespace npusim::mapper {
 
+// Instructions a job may hold before the step is cut: Llama-2-70B decode
+// (80 layers) as one job was killed for memory on a 23 GB host under a 60 M
+// cap, while Llama-3-8B decode (35 M instructions) ran.
+inline constexpr std::uint64_t kMaxJobInstructions = 40'000'000;
+
 // stages = 0: the count the cost model finds fastest among the divisors of
 // the cube-core count that leave every stage a layer.
 DataflowMapping map_layer_pipeline(const workloads::Graph& graph, const MachineView& machine,
-                                   const MapperOptions& options, std::size_t stages = 0);
+                                   const MapperOptions& options, std::size_t stages = 0,
+                                   std::uint64_t max_job_instructions = kMaxJobInstructions);
+
+// Hands each job of a dataflow mapping to `on_job` in order: the mapping's
+// program, or, for a step cut into segments, each segment's program, built
+// when its turn comes and dropped after. `graph`, `machine` and `options`
+// must be those the mapping was made from.
+void for_each_dataflow_job(const workloads::Graph& graph, const MachineView& machine, const MapperOptions& options,
+                           const DataflowMapping& mapping, const std::function<void(const arch::Program&)>& on_job);
 
 }  // namespace npusim::mapper

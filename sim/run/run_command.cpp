@@ -16,6 +16,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "mapper/dataflow/dataflow_mapper.h"
+#include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/compression/run_plan.h"
 #include "mapper/kernel_mapper.h"
 #include "mapper/mode_choice.h"
@@ -266,14 +267,25 @@ int command_run(const RunOptions& o) {
         throw InputError(hw.file + ": dataflow needs stream queues, and no network port serves the HBM tier they are "
                                    "routed through");
       }
-      machine.streams()->configure(dataflow.queues);
-      const arch::JobTiming timing = machine.run(dataflow.program);
-      if (machine.streams()->live_entries() != 0) {
-        throw SimulationError(fmt::format("dataflow job of {} left {} stream entries unread", graph.name(),
-                                          machine.streams()->live_entries()));
-      }
-      simulated += timing.end - timing.start;
-      ++job_count;
+      // A step cut into jobs of whole layers runs them back to back, each
+      // built only when its turn comes.
+      arch::JobTiming timing;
+      Tick step_ticks = 0;
+      bool first_job = true;
+      mapper::for_each_dataflow_job(graph, view, mapper_options, dataflow, [&](const arch::Program& program) {
+        machine.streams()->configure(dataflow.queues);
+        const arch::JobTiming job = machine.run(program);
+        if (machine.streams()->live_entries() != 0) {
+          throw SimulationError(fmt::format("dataflow job of {} left {} stream entries unread", graph.name(),
+                                            machine.streams()->live_entries()));
+        }
+        simulated += job.end - job.start;
+        step_ticks += job.end - job.start;
+        ++job_count;
+        if (first_job) timing.start = job.start;
+        timing.end = job.end;
+        first_job = false;
+      });
       stats::OpResult res;
       res.name = "dataflow:" + graph.name();
       res.kind = "DataflowPipeline";
@@ -282,7 +294,7 @@ int command_run(const RunOptions& o) {
         res.flops += static_cast<double>(op.flops);
         res.bytes += static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
       }
-      res.seconds = ticks_to_seconds(timing.end - timing.start);
+      res.seconds = ticks_to_seconds(step_ticks);
       r.flops += res.flops;
       r.ops.push_back(std::move(res));
       if (trace) trace->slice(op_track, graph.name().c_str(), timing.start, timing.end);
