@@ -25,12 +25,14 @@ using workloads::TensorRole;
 }  // namespace
 
 std::string gemm_signature(const GemmProblem& p) {
-  // B's tier is part of the key: a weight in DDR (a cold expert) is tiled to
-  // be fetched once, one in HBM need not be.
-  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/{}/bias={}", p.batch, p.m, p.k, p.n, dtype_name(p.a_dtype),
-                     dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits, static_cast<int>(p.sparsity),
-                     p.b_shared_by, arch::tier_name(arch::tier_of(p.b_address)),
-                     p.bias_dtype ? dtype_name(*p.bias_dtype) : "none");
+  // Everything that decides which tilings are valid or fastest is in the
+  // key: B's tier (a weight in DDR, a cold expert, is tiled to be fetched
+  // once, one in HBM need not be), the bias and the ReLU epilogue and the
+  // output's batch stride (which split-K must refuse), and the shape.
+  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/{}/bias={}/relu={}/c_stride={}", p.batch, p.m, p.k, p.n,
+                     dtype_name(p.a_dtype), dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits,
+                     static_cast<int>(p.sparsity), p.b_shared_by, arch::tier_name(arch::tier_of(p.b_address)),
+                     p.bias_dtype ? dtype_name(*p.bias_dtype) : "none", p.relu, p.c_batch_stride);
 }
 
 namespace {
@@ -190,12 +192,13 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
         zeroing.name = op.name + ".zero";
         zeroing.op = id;
         zeroing.kind = workloads::op_kind_name(op.kind);
-        zeroing.preparatory = true;
+        zeroing.share_of_op = true;
         zeroing.program = empty_program(machine);
         zeroing.program.op_names = {op.name};
         const VectorProblem zero = gemm_output_zeroing(problem);
         emit_vector(zero, machine, 0, zeroing.program);
         zeroing.estimated_seconds = estimate_vector_seconds(zero, machine);
+        zeroing.bytes = static_cast<double>(zero.elements) * zero.out_bytes_per_element;
         on_job(zeroing);
       }
       emit_gemm(problem, choice.tiling, machine, 0, job.program);
@@ -207,9 +210,7 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
           choice.cost.seconds -
           (choice.tiling.split_k > 1 ? estimate_vector_seconds(gemm_output_zeroing(problem), machine) : 0.0);
       job.tiling = choice.tiling.describe();
-      if (op.weight && shrinks_gemm(graph.tensor(*op.weight).weight_format)) {
-        job.flops = 2.0 * static_cast<double>(problem.batch * problem.m * problem.n * problem.k);
-      }
+      job.flops = executed_gemm_flops(graph, id, problem);
     } else {
       // One problem per output tensor, each writing only its own tensor: an
       // op with several outputs (TopK, ExpertDispatch) must not write its

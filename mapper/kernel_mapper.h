@@ -38,10 +38,12 @@ struct Job {
   // attention and its combine job divide the chain's and add the partials).
   std::optional<double> flops;
   std::optional<double> bytes;
-  // A preparatory share of its op's work in a job of its own (a split-K
-  // GEMM's output zeroing, which must finish before any part adds into the
-  // output): its time counts for the op, its FLOPs and bytes do not again.
-  bool preparatory = false;
+  // A share of its op's work in a job of its own (a split-K GEMM's output
+  // zeroing, which must finish before any part adds into the output; a
+  // split-KV attention's combine after it): its time counts for the op, but
+  // the op's graph FLOPs and bytes are its main job's, so this one reports
+  // only its own `flops` and `bytes` (zero when unset).
+  bool share_of_op = false;
 };
 
 // Tiling choices are cached by the GEMM's signature, so 80 identical layers

@@ -97,6 +97,12 @@ bool shrinks_gemm(const workloads::WeightFormat& f) {
   return f.kept_in < 1.0 || f.kept_out < 1.0 || f.activation_density < 1.0;
 }
 
+std::optional<double> executed_gemm_flops(const Graph& graph, OpId id, const GemmProblem& p) {
+  const auto& op = graph.op(id);
+  if (!op.weight || !shrinks_gemm(graph.tensor(*op.weight).weight_format)) return std::nullopt;
+  return 2.0 * static_cast<double>(p.batch * p.m * p.n * p.k);
+}
+
 void apply_operand_formats(const Graph& graph, OpId id, GemmProblem& p) {
   const auto& op = graph.op(id);
   if (!op.weight) {

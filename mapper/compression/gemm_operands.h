@@ -64,6 +64,11 @@ double active_input_channels(const workloads::WeightFormat& format, std::uint64_
 // graph counts.
 bool shrinks_gemm(const workloads::WeightFormat& format);
 
+// The FLOPs a matmul's GEMM executes when a format shrinks it (2 per MAC of
+// the shrunk problem); nullopt when it runs the op's own shape.
+std::optional<double> executed_gemm_flops(const workloads::Graph& graph, workloads::OpId op,
+                                          const GemmProblem& problem);
+
 // Rewrites the operand fields of `problem` (a_dtype, b_dtype, b_stored_bits,
 // sparsity, k/n/batch under structured pruning, k under activation sparsity) from the annotations of
 // the op's tensors. An unannotated graph leaves the problem as built.

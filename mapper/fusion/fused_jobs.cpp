@@ -103,6 +103,7 @@ std::vector<Job> fused_attention_jobs(const workloads::Graph& graph, const Atten
   combine.estimated_seconds = estimate_split_kv_combine_seconds(p, tiling, machine);
   combine.tiling = tiling.describe();
   combine.flops = 0;
+  combine.share_of_op = true;  // a share of the context op, whose attention job counts its graph work
   combine.bytes = partials + output;
   jobs.push_back(std::move(job));
   jobs.push_back(std::move(combine));
@@ -151,6 +152,7 @@ Job fixpipe_relu_job(const workloads::Graph& graph, const FixpipeReluChain& chai
   emit_operand_work(graph, {{chain.matmul, &p}}, machine, job);
   job.estimated_seconds = choice.cost.seconds;
   job.tiling = choice.tiling.describe();
+  job.flops = executed_gemm_flops(graph, chain.matmul, p);
   return job;
 }
 

@@ -319,7 +319,7 @@ int command_run(const RunOptions& o) {
       // (causal tile skipping, split-KV partials).
       double graph_flops = 0;
       for (auto covered : job.covers.empty() ? std::vector<workloads::OpId>{job.op} : job.covers) {
-        if (job.preparatory) break;  // the op's main job counts its work
+        if (job.share_of_op) break;  // the op's main job counts its work
         const auto& c = graph.op(covered);
         graph_flops += static_cast<double>(c.flops);
         res.bytes += static_cast<double>(c.bytes_read.total() + c.bytes_written.total());

@@ -8,6 +8,7 @@
 
 #include "arch/machine.h"
 #include "mapper/gemm/gemm.h"
+#include "mapper/kernel_mapper.h"
 #include "mapper/gemm/gemm_cost.h"
 #include "mapper/search/gemm_mapspace.h"
 #include "mapper/search/tiling_search.h"
@@ -83,6 +84,22 @@ TEST(SplitK, FewBlockGemmSplitsKRunsFasterAndWritesEachPartOnce) {
   EXPECT_DOUBLE_EQ(after.written - before.written, choice.tiling.split_k * output_bytes);
   EXPECT_DOUBLE_EQ(after.atomic - before.atomic, choice.tiling.split_k * output_bytes);
   EXPECT_DOUBLE_EQ(after.macs - before.macs, 256.0 * 4096 * 4096);
+}
+
+// The tiling cache is keyed by everything that decides a tiling's validity:
+// a ReLU epilogue of the same shape must not reuse a split tiling.
+TEST(SplitK, AReluGemmOfTheSameShapeDoesNotReuseASplitTilingFromTheCache) {
+  const auto view = run_machine_view(hw_910b2());
+  mapper::SearchOptions o;
+  o.split_k_max = 4;
+  mapper::GemmTilingCache cache(o);
+  const mapper::GemmProblem plain = gemm(256, 4096, 4096);
+  mapper::GemmProblem relu = plain;
+  relu.relu = true;
+  ASSERT_GT(cache.choose(plain, view).tiling.split_k, 1u);
+  const mapper::GemmChoice& with_relu = cache.choose(relu, view);
+  EXPECT_EQ(with_relu.tiling.split_k, 1u) << with_relu.tiling.describe();
+  EXPECT_FALSE(mapper::gemm_tiling_error(relu, with_relu.tiling, view));
 }
 
 // With blocks far more than cores, in whole waves (3072 x 1024 x 4096:

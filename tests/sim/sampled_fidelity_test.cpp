@@ -92,6 +92,33 @@ TEST(SampledFidelity, FusedCausalPrefillCountsTheExecutedFlops) {
   EXPECT_EQ(sampled["flops"].get<double>(), exact["flops"].get<double>());
 }
 
+// Split-KV decode: each layer's attention runs as a fused job and a combine
+// job that shares its op; neither may count the op's graph FLOPs twice or
+// skip them when the sampled layers are extrapolated.
+TEST(SampledFidelity, SplitKvDecodeCountsTheExecutedFlops) {
+  const std::string dir = scratch_dir();
+  std::ifstream in(source_path("tests/data/models/small-llama.yaml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string model = text.str();
+  const std::string mha = "num_kv_heads: 16";
+  ASSERT_NE(model.find(mha), std::string::npos);
+  model.replace(model.find(mha), mha.size(), "num_kv_heads: 4");  // 4 KV heads leave most of 24 cores idle
+  std::ofstream(dir + "/small-gqa.yaml") << model;
+  const std::string args = "--model " + dir + "/small-gqa.yaml --phase decode --seq 4096 --mapper " +
+                           source_path("configs/mapper/fused.yaml");
+  const json exact = run_json(args, dir + "/exact.json");
+  const json sampled = run_json(args + " --fidelity sampled", dir + "/sampled.json");
+  ASSERT_TRUE(sampled.contains("sampling"));
+  bool split = false;
+  for (const auto& op : exact["ops"]) split |= op["name"].get<std::string>().find("split_kv_combine") != std::string::npos;
+  ASSERT_TRUE(split) << "the cost model no longer splits this decode's keys";
+  double macs = 0;
+  for (const auto& [dtype, n] : exact["activity"]["macs_by_dtype"].items()) macs += n.get<double>();
+  EXPECT_EQ(exact["flops"].get<double>(), 2 * macs);
+  EXPECT_EQ(sampled["flops"].get<double>(), exact["flops"].get<double>());
+}
+
 TEST(SampledFidelity, DenseLlamaDecodeWithinItsEstimateOfExact) {
   expect_sampled_matches_exact("--model " + source_path("tests/data/models/small-llama.yaml") +
                                    " --phase decode --seq 1024",
