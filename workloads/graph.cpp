@@ -165,7 +165,11 @@ Graph::OpId Graph::add_op(Op op) {
   const std::string name = op.name;
   const std::vector<TensorId> inputs = op.inputs;
   const std::vector<TensorId> outputs = op.outputs;
-  const OpId id = boost::add_vertex(std::move(op), g_);
+  // add_vertex(g) then assignment, not add_vertex(property, g): the latter
+  // goes through Boost's named-graph lookup, whose empty optional GCC's
+  // optimised sanitizer build reports as maybe-uninitialised.
+  const OpId id = boost::add_vertex(g_);
+  g_[id] = std::move(op);
   for (TensorId t : inputs) {
     if (producer_[t]) boost::add_edge(*producer_[t], id, TensorEdge{t}, g_);
   }
