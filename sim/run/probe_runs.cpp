@@ -19,7 +19,12 @@ void evict_probe_l2(arch::Machine& probe, const mapper::MachineView& view) {
   arch::Program program;
   program.cube_cores.resize(static_cast<std::size_t>(view.cube_cores));
   program.vector_cores.resize(static_cast<std::size_t>(view.vector_cores));
-  const auto cores = static_cast<std::uint64_t>(view.cube_cores);
+  append_l2_fill(program, region, bytes, chunk);
+  probe.run(program);
+}
+
+void append_l2_fill(arch::Program& program, std::uint64_t region, Bytes bytes, Bytes chunk) {
+  const auto cores = static_cast<std::uint64_t>(program.cube_cores.size());
   for (std::uint64_t i = 0; i * chunk < bytes; ++i) {
     arch::Instruction load;
     load.op = arch::Opcode::load;
@@ -31,7 +36,6 @@ void evict_probe_l2(arch::Machine& probe, const mapper::MachineView& view) {
     load.dtype = DType::fp16;
     program.cube_cores[i % cores].instructions.push_back(load);
   }
-  probe.run(program);
 }
 
 double simulate_dataflow_candidate(arch::Machine& probe, const mapper::MachineView& view,

@@ -14,6 +14,11 @@ namespace npusim {
 // the weights the previous candidate read.
 void evict_probe_l2(arch::Machine& probe, const mapper::MachineView& view);
 
+// Appends to `program`'s cube cores, dealt round-robin, MTE2 loads of
+// `chunk` bytes covering [region, region + bytes): clean lines that push
+// whatever the L2 held out of it.
+void append_l2_fill(arch::Program& program, std::uint64_t region, Bytes bytes, Bytes chunk);
+
 // Simulated seconds of one dataflow candidate from a cold L2.
 double simulate_dataflow_candidate(arch::Machine& probe, const mapper::MachineView& view,
                                    const mapper::DataflowMapping& candidate);

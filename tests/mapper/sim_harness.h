@@ -9,6 +9,7 @@
 #include "mapper/machine_view.h"
 #include "sim/config/hw_config.h"
 #include "sim/run/mapper_setup.h"
+#include "sim/run/probe_runs.h"
 #include "support/test_paths.h"
 
 namespace npusim::test {
@@ -56,18 +57,7 @@ inline void scrub_l2(const mapper::MachineView& view) {
   constexpr std::uint64_t kRegion = 56ULL << 30, kChunk = 64ULL << 10;
   const std::uint64_t bytes = view.l2_capacity + view.l2_capacity / 4;
   arch::Program program = empty_program(view);
-  const std::uint64_t cores = static_cast<std::uint64_t>(view.cube_cores);
-  for (std::uint64_t i = 0; i * kChunk < bytes; ++i) {
-    arch::Instruction load;
-    load.op = arch::Opcode::load;
-    load.pipe = arch::Pipe::mte2;
-    load.src = arch::Buffer::gm;
-    load.dst = arch::Buffer::l1;
-    load.bytes = kChunk;
-    load.gm_address = kRegion + i * kChunk;
-    load.dtype = DType::fp16;
-    program.cube_cores[i % cores].instructions.push_back(load);
-  }
+  append_l2_fill(program, kRegion, bytes, kChunk);
   machine_910b2().run(program);
 }
 
