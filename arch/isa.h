@@ -48,34 +48,43 @@ enum class VectorOpKind : std::uint8_t {
 // Structured sparsity of the L0B (weight) operand as the cube consumes it.
 enum class CubeSparsity : std::uint8_t { dense, sparse_2_4, sparse_4_8 };
 
+// Fields are grouped by width (8-, 4-, then 1-byte) so the struct packs to
+// 80 bytes: a layer-pipeline job holds tens of millions of these.
 struct Instruction {
-  Opcode op = Opcode::barrier;
-  Pipe pipe = Pipe::scalar;  // the pipe that executes it (derived from op except for flags)
-
   // Transfers: GM address (global address space, see address_map.h) and
   // on-chip buffer placement. A transfer's buffer window is
   // [buffer_offset, buffer_offset + bytes) and must fit the buffer.
   std::uint64_t gm_address = 0;
   Bytes bytes = 0;
-  Buffer src = Buffer::gm;
-  Buffer dst = Buffer::gm;
+  // Vector: `elements` of `dtype` with operation `vector_kind`.
+  std::uint64_t elements = 0;
+
   std::uint32_t src_offset = 0;
   std::uint32_t dst_offset = 0;
   // mmad only: L0B offset of the right operand (src_offset is the L0A
   // offset, dst_offset the L0C offset).
   std::uint32_t src2_offset = 0;
-
   // Cube: an M x K x N multiply-accumulate on one L0 tile.
   std::uint32_t m = 0, k = 0, n = 0;
+  // mmad only, with accumulate false and bias_init set: L0C starts from the
+  // bias row at bias_offset in the bias table (one 32-bit value per output
+  // column) instead of from zero, as Ascend's Mmad with a bias does.
+  std::uint32_t bias_offset = 0;
+  // Flags: the event (flag_src -> flag_dst, event_id), or a cross-core flag
+  // (partner core index within the core group, event_id).
+  std::int32_t partner = -1;
+  // Which graph op this instruction belongs to, for per-op stats and traces.
+  std::uint32_t op_tag = 0;
+
+  Opcode op = Opcode::barrier;
+  Pipe pipe = Pipe::scalar;  // the pipe that executes it (derived from op except for flags)
+  Buffer src = Buffer::gm;
+  Buffer dst = Buffer::gm;
   DType dtype = DType::fp16;       // operand precision on the cube or vector unit
   DType out_dtype = DType::fp16;   // fixpipe/cast output precision
   CubeSparsity sparsity = CubeSparsity::dense;
   bool accumulate = false;
-  // mmad only, with accumulate false: L0C starts from the bias row at
-  // bias_offset in the bias table (one 32-bit value per output column)
-  // instead of from zero, as Ascend's Mmad with a bias does.
   bool bias_init = false;
-  std::uint32_t bias_offset = 0;
   // fixpipe only: ReLU applied to the values on their way out of L0C, which
   // FixPipe does in the same pass (hardware-facts 1.3).
   bool relu = false;
@@ -83,21 +92,12 @@ struct Instruction {
   // (Ascend's atomic-add mode, which split-K GEMMs combine partial sums
   // with). The L2 reads the line, adds and writes it back.
   bool atomic_add = false;
-
-  // Vector: `elements` of `dtype` with operation `vector_kind`.
   VectorOpKind vector_kind = VectorOpKind::copy;
-  std::uint64_t elements = 0;
-
-  // Flags: the event (src_pipe -> dst_pipe, event_id), or a cross-core flag
-  // (partner core index within the core group, event_id).
   Pipe flag_src = Pipe::scalar;
   Pipe flag_dst = Pipe::scalar;
   std::uint8_t event_id = 0;
-  std::int32_t partner = -1;
-
-  // Which graph op this instruction belongs to, for per-op stats and traces.
-  std::uint32_t op_tag = 0;
 };
+static_assert(sizeof(Instruction) <= 80, "keep Instruction packed: programs hold tens of millions");
 
 // One core's instruction stream for one job.
 struct CoreProgram {

@@ -1,12 +1,13 @@
 #pragma once
 // Numeric formats shared by workloads (tensor dtypes), the mapper
 // (compression plans) and the machine (cube rates per precision).
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace npusim {
 
-enum class DType { fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int32, int8, int4, mxfp4, mxint8 };
+enum class DType : std::uint8_t { fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int32, int8, int4, mxfp4, mxint8 };
 
 // Bits of one stored element, without block scales or metadata.
 inline double dtype_bits(DType t) {
