@@ -184,5 +184,25 @@ TEST(WeightExpansion, CoupledCoreMappingKeepsTheStoredBytesOnTheCubePath) {
   EXPECT_EQ(work.alongside[0].elements, 11008u * 4096u);
 }
 
+// A decompression engine in the load path expands as the AIC loads: the
+// port carries the stored bytes, on split cores too, and no workspace is
+// reserved. An int4 weight under the int8 cube still needs the AIVs.
+TEST(WeightExpansion, ALoadPathEngineKeepsTheStoredBytesOnTheAicPort) {
+  const Mapped engine = map_down_proj("configs/hw/ascend-910b2.yaml",
+                                      "name: p\ndecompression: {unit: engine, engine_elements_per_cycle: 256}\n"
+                                      "rules:\n  - match: '*'\n    weights: fp16\n    sparsity: '2:4'\n");
+  EXPECT_EQ(engine.placement.expansion_workspace_bytes, 0u);
+  ASSERT_EQ(engine.jobs.size(), 1u);
+  const ProgramBytes aic = program_bytes(engine.jobs.front().program.cube_cores, Buffer::l1);
+  EXPECT_GE(aic.loaded, 11008.0 * 4096 * kStoredBits / 8);
+  EXPECT_LT(aic.loaded, 11008.0 * 4096 * 2) << "the port carries the stored bytes";
+
+  const Mapped int4 = map_down_proj("configs/hw/ascend-910b2.yaml",
+                                    "name: p\nrules:\n  - match: '*'\n    weights: int4\n    activations: int8\n");
+  ASSERT_EQ(int4.jobs.size(), 1u);
+  const ProgramBytes aiv = program_bytes(int4.jobs.front().program.vector_cores, Buffer::ub);
+  EXPECT_DOUBLE_EQ(aiv.stored, 11008.0 * 4096) << "int8, one byte per element, into the workspace";
+}
+
 }  // namespace
 }  // namespace npusim::test
