@@ -10,6 +10,7 @@
 #include "mapper/compression/plan.h"
 #include "mapper/gemm/gemm_expansion.h"
 #include "mapper/kernel_mapper.h"
+#include "mapper/search/tiling_search.h"
 #include "sim_harness.h"
 #include "workloads/workload.h"
 
@@ -118,6 +119,27 @@ TEST(WeightExpansion, HbmReadsTheStoredWeightAndTheDensePanelsStayInL2) {
               a_unique + stored_b, dense_b);
   EXPECT_NEAR(hbm_read, a_unique + stored_b, 0.01 * (a_unique + stored_b))
       << "dense bytes " << dense_b << " would show here if the workspace missed L2";
+}
+
+// Issue 7's claim for one prefill GEMM, from a cold L2: 2:4 weights on a
+// dense cube buy nothing, since the AIC's port carries the dense panels
+// (each side with the tiling the search picks for it). Before the workspace
+// path the port carried 9/16 of B's bytes and the GEMM ran faster than fp16.
+TEST(WeightExpansion, TwoFourOnADenseCubeRunsNoFasterThanFp16) {
+  const auto view = run_machine_view(hw_910b2());
+  for (std::uint64_t n : {4096u, 11008u}) {
+    const mapper::GemmProblem fp16 = gemm(2048, 4096, n);
+    mapper::GemmProblem two_four = fp16;
+    two_four.b_stored_bits = kStoredBits;
+    two_four.b_batch_stride = static_cast<std::uint64_t>(4096.0 * static_cast<double>(n) * kStoredBits / 8);
+    two_four.b_expand_passes = {{arch::VectorOpKind::decompress, 1.0}};
+    two_four.b_workspace_address = kWorkspace;
+    const double dense_s = simulate_gemm(fp16, mapper::choose_gemm_tiling(fp16, view).tiling);
+    const double sparse_s = simulate_gemm(two_four, mapper::choose_gemm_tiling(two_four, view).tiling);
+    std::printf("2048x4096x%llu: fp16 %.1f us, 2:4 on a dense cube %.1f us\n", static_cast<unsigned long long>(n),
+                dense_s * 1e6, sparse_s * 1e6);
+    EXPECT_GE(sparse_s, 0.95 * dense_s);
+  }
 }
 
 struct Mapped {
