@@ -11,6 +11,7 @@
 #include "mapper/fusion/fused_jobs.h"
 #include "mapper/fusion/matmul_bias.h"
 #include "mapper/fusion/workspace.h"
+#include "mapper/gemm/gemm_expansion.h"
 #include "mapper/kv_prefetch.h"
 #include "mapper/vector/vector_lowering.h"
 #include "mapper/vector/vector_passes.h"
@@ -29,10 +30,13 @@ std::string gemm_signature(const GemmProblem& p) {
   // key: B's tier (a weight in DDR, a cold expert, is tiled to be fetched
   // once, one in HBM need not be), the bias and the ReLU epilogue and the
   // output's batch stride (which split-K must refuse), and the shape.
-  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/{}/bias={}/relu={}/c_stride={}", p.batch, p.m, p.k, p.n,
-                     dtype_name(p.a_dtype), dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits,
+  // Whether the AIVs expand B through the workspace changes the bytes the
+  // AIC loads (gemm_expansion.h).
+  return fmt::format("{}x{}x{}x{}/{}/{}/{}/{}/{}/{}/{}/bias={}/relu={}/c_stride={}/expanded={}", p.batch, p.m, p.k,
+                     p.n, dtype_name(p.a_dtype), dtype_name(p.b_dtype), dtype_name(p.c_dtype), p.b_stored_bits,
                      static_cast<int>(p.sparsity), p.b_shared_by, arch::tier_name(arch::tier_of(p.b_address)),
-                     p.bias_dtype ? dtype_name(*p.bias_dtype) : "none", p.relu, p.c_batch_stride);
+                     p.bias_dtype ? dtype_name(*p.bias_dtype) : "none", p.relu, p.c_batch_stride,
+                     p.b_expanded_by_vector());
 }
 
 namespace {
@@ -97,6 +101,7 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
   p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
   p.c_dtype = fixpipe_output_dtype(graph, id).value_or(p.c_dtype);
   apply_operand_formats(graph, id, p);
+  if (placement.expansion_workspace_bytes > 0) route_weight_expansion(graph, id, placement.expansion_workspace_address, p);
   p.a_address = placement.read_address(a_id);
   p.b_address = placement.read_address(b_id);
   p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
@@ -127,8 +132,12 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
   // The workspace only when a fused job runs, so an all-unfused mapping
   // places every tensor exactly where it did before fusion existed.
   const bool fused = !fusions.attention.empty() || !fusions.swiglu.empty();
-  const Placement placement =
-      place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0);
+  // On split cores the AIVs expand weights the cube cannot read through
+  // slots of their own (mapper/gemm/gemm_expansion.h).
+  const bool expands = machine.split_cores && expanding_vector_cores_per_cube(machine) > 0 &&
+                       any_weight_expands_on_vector_path(graph);
+  const Placement placement = place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0,
+                                            expands ? gemm_expansion_workspace_bytes(machine) : 0);
   auto runs_as_job = [&](workloads::OpId id) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind) || fusions.absorbed.count(id)) return false;

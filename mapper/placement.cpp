@@ -171,7 +171,7 @@ std::vector<bool> hot_experts(const workloads::Graph& graph, const PlacementPoli
 }
 
 Placement place_tensors(const workloads::Graph& graph, const MachineView& machine, const PlacementPolicy& policy,
-                        Bytes workspace_bytes) {
+                        Bytes workspace_bytes, Bytes expansion_workspace_bytes) {
   Placement placement;
   placement.tensors.resize(graph.num_tensors());
   std::map<arch::Tier, TierState> tiers;
@@ -261,16 +261,23 @@ Placement place_tensors(const workloads::Graph& graph, const MachineView& machin
     arenas.emplace(tier, ArenaAllocator(arch::tier_base(tier) + state.used, state.capacity - std::min(state.capacity, state.used)));
   }
   const TierRule& act = policy.activations;
-  if (workspace_bytes > 0) {
-    // Held for the whole run, in the activations' tier like the tiles it stages.
-    std::optional<std::uint64_t> at = arenas.at(act.tier).allocate(workspace_bytes);
-    if (!at && act.has_spill) at = arenas.at(act.spill).allocate(workspace_bytes);
+  // Workspaces are held for the whole run, in the activations' tier like the tiles they stage.
+  auto reserve = [&](Bytes bytes, const char* what) {
+    std::optional<std::uint64_t> at = arenas.at(act.tier).allocate(bytes);
+    if (!at && act.has_spill) at = arenas.at(act.spill).allocate(bytes);
     if (!at) {
-      throw InputError(fmt::format("the fusion workspace ({} B) does not fit in tier {} or its spill tier",
-                                   workspace_bytes, arch::tier_name(act.tier)));
+      throw InputError(fmt::format("the {} ({} B) does not fit in tier {} or its spill tier", what, bytes,
+                                   arch::tier_name(act.tier)));
     }
-    placement.workspace_address = *at;
+    return *at;
+  };
+  if (workspace_bytes > 0) {
+    placement.workspace_address = reserve(workspace_bytes, "fusion workspace");
     placement.workspace_bytes = workspace_bytes;
+  }
+  if (expansion_workspace_bytes > 0) {
+    placement.expansion_workspace_address = reserve(expansion_workspace_bytes, "weight expansion workspace");
+    placement.expansion_workspace_bytes = expansion_workspace_bytes;
   }
   const auto order = graph.topological_order();
   std::vector<std::size_t> last_use(graph.num_tensors(), 0);

@@ -40,15 +40,21 @@ struct Placement {
   // The fused lowerings' per-core staging region (mapper/fusion/workspace.h).
   std::uint64_t workspace_address = 0;
   Bytes workspace_bytes = 0;
+  // The split-core weight expansion's per-core slots
+  // (mapper/gemm/gemm_expansion.h); 0 bytes when no weight needs it.
+  std::uint64_t expansion_workspace_address = 0;
+  Bytes expansion_workspace_bytes = 0;
   std::string describe() const;  // "hbm 13.5 GB, ddr 80.1 GB resident; 3 spilled"
 };
 
 // Throws InputError naming the tensor and tier when a tensor does not fit
 // its policy tier and the policy configures no spill tier (or that is full).
 // `workspace_bytes` reserves the fused lowerings' staging region for the
-// whole run, in the activations' tier.
+// whole run, in the activations' tier; `expansion_workspace_bytes` the
+// split-core weight expansion's slots, a range of its own after it.
 Placement place_tensors(const workloads::Graph& graph, const MachineView& machine,
-                        const PlacementPolicy& policy = PlacementPolicy{}, Bytes workspace_bytes = 0);
+                        const PlacementPolicy& policy = PlacementPolicy{}, Bytes workspace_bytes = 0,
+                        Bytes expansion_workspace_bytes = 0);
 
 // Routed experts of each MoE layer ranked by the tokens routed to them (the
 // policy's profile if it has one, else this graph's routing); true, by

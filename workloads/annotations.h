@@ -65,6 +65,9 @@ struct WeightFormat {
   // the vector pipe, which has no other work while a GEMM runs).
   double dequantize_passes = 0;
   double decompress_passes = 0;
+  // The decompression is done by an engine in the load path (the bytes a
+  // core's port carries are the compressed ones), not by the vector unit.
+  bool decompress_in_load_path = false;
 };
 
 enum class KvLayoutKind { contiguous, paged };

@@ -78,6 +78,7 @@ void annotate_weight(const CompressionRule& rule, const CompressionPlan& plan, G
   } else {
     f.decompress_passes = 0;
   }
+  f.decompress_in_load_path = f.decompress_passes > 0 && plan.decompression.unit == DecompressionPlan::Unit::engine;
 }
 
 void annotate_kv(const KvPlan& kv, Graph& graph, workloads::TensorId id, const CompressionTarget& target) {

@@ -103,6 +103,36 @@ std::optional<double> executed_gemm_flops(const Graph& graph, OpId id, const Gem
   return 2.0 * static_cast<double>(p.batch * p.m * p.n * p.k);
 }
 
+std::vector<VectorPass> weight_expansion_passes(const workloads::WeightFormat& f) {
+  std::vector<VectorPass> passes;
+  if (f.decompress_passes > 0) passes.push_back({arch::VectorOpKind::decompress, f.decompress_passes});
+  if (f.dequantize_passes > 0) passes.push_back({arch::VectorOpKind::dequantize, f.dequantize_passes});
+  return passes;
+}
+
+bool expands_on_vector_path(const workloads::WeightFormat& f) {
+  return f.dequantize_passes > 0 || (f.decompress_passes > 0 && !f.decompress_in_load_path);
+}
+
+bool any_weight_expands_on_vector_path(const Graph& graph) {
+  for (OpId id : graph.topological_order()) {
+    const auto& op = graph.op(id);
+    if (workloads::is_matmul_like(op.kind) && op.weight && expands_on_vector_path(graph.tensor(*op.weight).weight_format)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void route_weight_expansion(const Graph& graph, OpId id, std::uint64_t workspace_address, GemmProblem& p) {
+  const auto& op = graph.op(id);
+  if (!op.weight) return;
+  const auto& f = graph.tensor(*op.weight).weight_format;
+  if (!expands_on_vector_path(f)) return;
+  p.b_expand_passes = weight_expansion_passes(f);
+  p.b_workspace_address = workspace_address;
+}
+
 void apply_operand_formats(const Graph& graph, OpId id, GemmProblem& p) {
   const auto& op = graph.op(id);
   if (!op.weight) {
@@ -145,10 +175,13 @@ OperandWork operand_work(const Graph& graph, OpId id, const GemmProblem& p) {
     select.passes = {{arch::VectorOpKind::compare, 1.0}, {arch::VectorOpKind::gather_mask, 1.0}};
     work.alongside.push_back(select);
   }
-  VectorProblem expand = on_chip(b_items * p.k * p.n, p.b_dtype);
-  if (f.decompress_passes > 0) expand.passes.push_back({arch::VectorOpKind::decompress, f.decompress_passes});
-  if (f.dequantize_passes > 0) expand.passes.push_back({arch::VectorOpKind::dequantize, f.dequantize_passes});
-  if (!expand.passes.empty()) work.alongside.push_back(expand);
+  // Expanded through the workspace by the GEMM's own lowering on split
+  // cores; otherwise on the panels the GEMM's loads bring on chip.
+  if (!p.b_expanded_by_vector()) {
+    VectorProblem expand = on_chip(b_items * p.k * p.n, p.b_dtype);
+    expand.passes = weight_expansion_passes(f);
+    if (!expand.passes.empty()) work.alongside.push_back(expand);
+  }
 
   const std::uint64_t k_full = graph.tensor(*op.weight).shape.front();
   if (f.cube_precision && is_integer(*f.cube_precision) && f.precision == *f.cube_precision && f.group_size > 0 &&

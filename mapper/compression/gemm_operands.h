@@ -6,9 +6,14 @@
 //   apply_operand_formats  for every matmul (already, from gemm_problem_for):
 //                          precisions, stored bytes of B, cube sparsity, and
 //                          shapes shrunk by structured pruning;
+//   route_weight_expansion on split cores, when the placement reserved the
+//                          expansion workspace: moves a weight's dequantize
+//                          and decompress into the GEMM's own AIC<->AIV
+//                          pipeline (mapper/gemm/gemm_expansion.h);
 //   operand_work           for every matmul: vector work that runs in the
-//                          same job as the GEMM (dequantize, decompress,
-//                          per-group rescale, KV dequantize);
+//                          same job as the GEMM (dequantize and decompress
+//                          when not routed, per-group rescale, KV
+//                          dequantize);
 //   fixpipe_output_dtype   for every matmul: the precision FixPipe writes
 //                          when every consumer wants quantized activations;
 //   vector_op_extras       for every vector op: a fused quantize pass and the
@@ -18,8 +23,27 @@
 // - The cube computes at WeightFormat::cube_precision (apply_plan.h). A
 //   weight stored otherwise (int4 under an int8 cube, MX or fp8 under fp16)
 //   is dequantized on the vector unit, dequantize_elements_per_cycle per
-//   vector core, once per weight element per GEMM (the expanded panel is
-//   reused across M blocks). Scales ride in that pass.
+//   vector core. Scales ride in that pass.
+// - Where the expansion (dequantize, or decompress on the vector unit)
+//   happens depends on the core style:
+//   * Split cores (A2: an AIC and its AIVs share only GM, hardware-facts
+//     1.3). The AIVs cannot write the AIC's L1, so the expansion is a
+//     producer/consumer pipeline through a GM workspace: per B panel the
+//     AIVs load the stored (compressed) bytes into UB, expand, store the
+//     dense panel into a workspace slot and raise a cross-core flag; the
+//     AIC waits, loads the dense panel (an L2 hit) and frees the slot
+//     (gemm_expansion.h). HBM sees the stored bytes; the AIC's MTE2 port
+//     carries dense bytes, so a prefill whose loads bound it gains nothing
+//     from a smaller weight, while an HBM-bound decode gains while the
+//     AIVs keep up. Each panel load is expanded, so a B reloaded for every
+//     block row is expanded once per block row.
+//   * Coupled cores (910, 310P): the vector unit sits in the same core as
+//     the cube, so the expansion works on the panels the GEMM's loads bring
+//     on chip, once per weight element per GEMM, and moves no GM bytes of
+//     its own; MTE2 carries the stored bytes.
+//   * A decompression engine in the load path (decompression: {unit:
+//     engine}) expands as the AIC loads: its port carries the stored bytes
+//     on either core style, timed as the engine's rate on the vector pipe.
 // - Per-channel scales (group = K) are applied by FixPipe as it converts the
 //   int32/fp32 accumulator (gemm.h accumulator_dtype) to the output: free.
 //   Finer groups along K under an integer cube split the accumulation: each
@@ -28,10 +52,10 @@
 // - N:M on a sparse cube: values and indices are moved, the cube runs
 //   steps / gain (arch/core/cube_timing.h). Without a sparse cube, or for
 //   bitmap/CSR, the weight is moved compressed and expanded to dense by the
-//   decompression unit (vector or engine); the cube runs dense. The
-//   expansion overlaps the GEMM in the same job, so the bandwidth gain is
-//   real only while the expansion keeps up (the job lasts the longer of the
-//   two).
+//   decompression unit (vector or engine, see above); the cube runs dense.
+//   The expansion overlaps the GEMM in the same job, so the bandwidth gain
+//   is real only while the expansion keeps up (the job lasts the longer of
+//   the two).
 // - Activation sparsity (a plan's activation_density d) is exploited the way
 //   decode kernels that skip the weight rows of zero activations do (Deja
 //   Vu, TEAL): A is thresholded and compacted on the vector unit, and the
@@ -44,8 +68,6 @@
 // - An attention matmul reads the KV cache as stored (kv_storage's moved
 //   bytes, scales and layout included) and dequantizes the quantized tokens
 //   on the vector unit.
-// The expansion work moves no GM bytes of its own: it works on the panels
-// the GEMM's loads bring on chip.
 #include <optional>
 #include <vector>
 
@@ -73,6 +95,20 @@ std::optional<double> executed_gemm_flops(const workloads::Graph& graph, workloa
 // sparsity, k/n/batch under structured pruning, k under activation sparsity) from the annotations of
 // the op's tensors. An unannotated graph leaves the problem as built.
 void apply_operand_formats(const workloads::Graph& graph, workloads::OpId op, GemmProblem& problem);
+
+// The vector passes that turn a stored weight into the cube's operand
+// (decompress, then dequantize); empty when the cube reads it as stored.
+std::vector<VectorPass> weight_expansion_passes(const workloads::WeightFormat& format);
+// Whether some of that expansion needs the vector unit (not only a
+// decompression engine in the load path).
+bool expands_on_vector_path(const workloads::WeightFormat& format);
+bool any_weight_expands_on_vector_path(const workloads::Graph& graph);
+// On split cores: gives `problem` the expansion passes of its weight and the
+// workspace they go through, so emit_gemm runs them as an AIC<->AIV
+// pipeline (mapper/gemm/gemm_expansion.h) and operand_work leaves them out.
+// Nothing for a weight the vector unit need not expand.
+void route_weight_expansion(const workloads::Graph& graph, workloads::OpId op, std::uint64_t workspace_address,
+                            GemmProblem& problem);
 
 // Vector work to run on the vector pipes in the GEMM's own job (emit_vector
 // into the same Program), already sized for `problem` after

@@ -115,6 +115,10 @@ Job fused_swiglu_job(const workloads::Graph& graph, const SwigluChain& chain, co
   SwigluProblem p;
   p.gate = gemm_problem_for(graph, chain.gate, placement);
   p.up = gemm_problem_for(graph, chain.up, placement);
+  // The fused kernel has no AIC<->AIV expansion pipeline of its own: its
+  // weights are expanded alongside, on the panels its loads bring on chip
+  // (the coupled-core data path; opt-in fusion, see FusionOptions).
+  for (GemmProblem* g : {&p.gate, &p.up}) g->b_expand_passes.clear();
   const auto& act = graph.op(chain.act);
   const auto& out = graph.tensor(act.outputs.front());
   p.out_address = placement.tensors.at(out.id).address;

@@ -7,6 +7,7 @@
 
 #include "mapper/flags.h"
 #include "mapper/gemm/gemm_bias.h"
+#include "mapper/gemm/gemm_expansion.h"
 
 namespace npusim::mapper {
 namespace {
@@ -36,6 +37,10 @@ double stored_b_bytes_per_element(const GemmProblem& problem) {
   return problem.b_stored_bits > 0 ? problem.b_stored_bits / 8.0 : element_bytes(problem.b_dtype);
 }
 
+double l1_b_bytes_per_element(const GemmProblem& problem) {
+  return problem.b_expanded_by_vector() ? element_bytes(problem.b_dtype) : stored_b_bytes_per_element(problem);
+}
+
 DType accumulator_dtype(DType operand) {
   switch (operand) {
     case DType::int8:
@@ -53,7 +58,7 @@ std::string GemmTiling::describe() const {
 
 GemmFootprint gemm_footprint(const GemmProblem& p, const GemmTiling& t) {
   const double a_bytes = element_bytes(p.a_dtype);
-  const double b_l1_bytes = stored_b_bytes_per_element(p);
+  const double b_l1_bytes = l1_b_bytes_per_element(p);
   const double b_l0_bytes = element_bytes(p.b_dtype);
   const double acc_bytes = element_bytes(accumulator_dtype(p.a_dtype));
   GemmFootprint f;
@@ -179,7 +184,11 @@ std::optional<std::string> gemm_tiling_error(const GemmProblem& p, const GemmTil
 void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& machine, std::uint32_t tag,
                arch::Program& program) {
   const double a_bytes = element_bytes(p.a_dtype);
-  const double b_l1_bytes = stored_b_bytes_per_element(p);
+  // B as it sits in GM and as the AIC loads it: the same unless the AIVs
+  // expand it through the workspace (gemm_expansion.h).
+  const double b_gm_bytes = stored_b_bytes_per_element(p);
+  const double b_l1_bytes = l1_b_bytes_per_element(p);
+  const bool expanded = p.b_expanded_by_vector();
   const double b_l0_bytes = element_bytes(p.b_dtype);
   const double c_bytes = element_bytes(p.c_dtype);
   const double acc_bytes = element_bytes(accumulator_dtype(p.a_dtype));
@@ -218,6 +227,8 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
     for (std::uint8_t s = 0; s < 2; ++s) code.push_back(set_flag(Pipe::cube, Pipe::mte1, s, tag));
     for (int s = 0; s < l0c_slots; ++s) code.push_back(set_flag(Pipe::fixpipe, Pipe::cube, s, tag));
     if (p.bias_dtype) emit_bias_tokens(code, tag);
+    if (expanded) emit_expansion_tokens(machine, tag, code);
+    std::vector<ExpandedPanel> expanded_panels;
 
     std::uint64_t l1_turn = 0, l0_turn = 0, l0c_turn = 0;
     std::uint64_t strip = ~std::uint64_t{0};  // the resident operand's strip
@@ -269,10 +280,20 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
         }
         if (!t.b_resident || new_strip) {
           load_b.bytes = bytes_of(std::uint64_t{bk1} * bn, b_l1_bytes);
-          load_b.gm_address = b_base + bytes_of((ni * t.bn) * p.k + std::uint64_t{bn} * kp * t.bk1, b_l1_bytes);
+          load_b.gm_address = b_base + bytes_of((ni * t.bn) * p.k + std::uint64_t{bn} * kp * t.bk1, b_gm_bytes);
           load_b.dst_offset = static_cast<std::uint32_t>(b_l1);
           load_b.dtype = p.b_dtype;
-          code.push_back(load_b);
+          if (expanded) {
+            ExpandedPanel panel;
+            panel.stored_address = load_b.gm_address;
+            panel.elements = std::uint64_t{bk1} * bn;
+            panel.slot_address = expansion_slot_address(p, machine, core, expanded_panels.size(),
+                                                        bytes_of(std::uint64_t{t.bk1} * t.bn, b_l1_bytes));
+            emit_expanded_panel_load(machine, panel, load_b, tag, code);
+            expanded_panels.push_back(panel);
+          } else {
+            code.push_back(load_b);
+          }
         }
         code.push_back(set_flag(Pipe::mte2, Pipe::mte1, s, tag));
 
@@ -347,6 +368,7 @@ void emit_gemm(const GemmProblem& p, const GemmTiling& t, const MachineView& mac
       code.push_back(wait_flag(Pipe::fixpipe, Pipe::cube, static_cast<std::uint8_t>(s), tag));
     }
     if (p.bias_dtype) drain_bias_tokens(code, tag);
+    if (expanded) emit_b_expansion(p, expanded_panels, machine, core, tag, program);
   }
 }
 

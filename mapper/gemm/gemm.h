@@ -42,6 +42,15 @@ struct GemmProblem {
   std::uint64_t bias_address = 0;
   // FixPipe applies ReLU as it writes C (a fused activation; no cost).
   bool relu = false;
+
+  // On split cores, a B stored in a form the cube cannot read is expanded
+  // by the AIC's AIVs: they load each panel as stored, run these passes and
+  // store it dense (b_dtype) into the core's slots of the workspace at
+  // b_workspace_address, from which the AIC loads it (gemm_expansion.h).
+  // Empty: B reaches L1 as stored.
+  std::vector<VectorPass> b_expand_passes;
+  std::uint64_t b_workspace_address = 0;
+  bool b_expanded_by_vector() const { return !b_expand_passes.empty(); }
 };
 
 struct GemmTiling {
@@ -117,6 +126,9 @@ VectorProblem gemm_output_zeroing(const GemmProblem& problem);
 
 double element_bytes(DType t);
 double stored_b_bytes_per_element(const GemmProblem& problem);
+// Bytes per element of B as the AIC loads it into L1: dense when the AIVs
+// expanded it into the workspace, as stored otherwise.
+double l1_b_bytes_per_element(const GemmProblem& problem);
 DType accumulator_dtype(DType operand);
 
 }  // namespace npusim::mapper

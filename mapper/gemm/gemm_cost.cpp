@@ -68,7 +68,11 @@ Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machin
   const std::uint64_t blocks = p.batch * m_blocks * n_blocks * parts;
   const std::uint64_t cores = static_cast<std::uint64_t>(machine.cube_cores);
   const double a_bytes = element_bytes(p.a_dtype);
-  const double b_bytes = stored_b_bytes_per_element(p);
+  // B as the AIC loads it, and as memory holds it: dense and stored when the
+  // AIVs expand it through the workspace (gemm_expansion.h), which they
+  // read as stored and the AIC reads back from L2.
+  const double b_bytes = l1_b_bytes_per_element(p);
+  const double b_stored_bytes = stored_b_bytes_per_element(p);
   const double c_bytes = element_bytes(p.c_dtype);
   const std::uint64_t part_k = std::min<std::uint64_t>(p.k, gemm_panels_per_part(p, t) * t.bk1);
   const double k_tiles = static_cast<double>(ceil_div(part_k, t.bk0));
@@ -99,7 +103,7 @@ Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machin
   // reads it from there), so its bytes reach HBM only when it does not.
   const double c_total = batch * static_cast<double>(p.m) * p.n * c_bytes;
   const bool c_stays_on_chip = c_total <= 0.5 * static_cast<double>(machine.l2_capacity);
-  const double b_total = batch / shared * p.k * p.n * b_bytes;
+  const double b_total = batch / shared * p.k * p.n * b_stored_bytes;
   const double unique = batch * static_cast<double>(p.m) * p.k * a_bytes + (c_stays_on_chip ? 0.0 : c_total) + b_total;
   const double memory_Bps = machine.hbm_Bps > 0 ? machine.hbm_Bps : machine.ddr_Bps;
   x.memory_seconds = memory_Bps > 0 ? unique / memory_Bps : 0;
@@ -124,7 +128,7 @@ Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machin
   // block column it meets, B once per block row of every item sharing it.
   // An uncached B misses every time, and waits for its own tier's share.
   x.a_miss = 1.0 / a_loads;
-  x.b_miss = b_cached ? 1.0 / (b_loads * shared) : 1.0;
+  x.b_miss = p.b_expanded_by_vector() ? 0.0 : b_cached ? 1.0 / (b_loads * shared) : 1.0;
   x.b_share_Bpc = b_in_slow_tier ? machine.ddr_Bps / machine.core_clock_hz / active : x.hbm_share_Bpc;
   x.block_cube = cube_steps(t.bm, t.bk0, t.bn, shape) * k_tiles / sparse_gain(p, machine) +
                  machine.cube_fill_drain_cycles * k_tiles;

@@ -39,6 +39,18 @@ struct RunJson {
     }
     return flops / j.at("peak_flops_per_s").get<double>();
   }
+  // The decoder layers' matmuls alone: seconds, and FLOPs at the peak rate.
+  // lm_head is left out: a prefill runs it on the last token only, a
+  // 1 x 4096 x 32000 GEMV that is HBM-bound however the cube is fed.
+  std::pair<double, double> layer_matmul_seconds_and_cube_bound() const {
+    double seconds = 0, flops = 0;
+    for (const auto& op : j.at("ops")) {
+      if (op.at("kind") != "matmul" || op.at("name") == "lm_head") continue;
+      seconds += op.at("seconds").get<double>();
+      flops += op.at("flops").get<double>();
+    }
+    return {seconds, flops / j.at("peak_flops_per_s").get<double>()};
+  }
   // Seconds of the ops of one kind (attention_score, matmul, ...).
   double kind_seconds(const std::string& kind) const {
     double s = 0;
@@ -121,19 +133,25 @@ TEST_F(CompressionRun, DecodeIsFasterAsWeightBytesShrink) {
   EXPECT_EQ(w4.j.at("compression"), "w4a8-g128");
 }
 
-// Target of issue 7 not met yet: the precondition (fp16 prefill matmuls
-// within 1.5x of the cube bound) fails in this build (2.04x at seq 256: 1.199
-// ms vs 0.586 ms), so the sparse-cube comparison cannot be made. Two things
-// stand in the way: lm_head (the last token's 1x4096x32000 GEMV, 213 us,
-// HBM-bound, no cube FLOPs to speak of) counts as a matmul, and with K = 4096
-// no A strip fits L1, so every tile L0C can hold streams A and B through the
-// 80 B/cycle MTE2 path, which caps these GEMMs at 80 / (8192 (bm + bn) /
-// (bm bn)) of cube peak before any overhead: 0.72 for 128x176 tiles, 0.86 for
-// 176x176. Meeting 1.5x needs 0.88 on the rest (0.586 ms in 0.666 ms).
-// Disabled until the mapper gets there (split-K with a resident A strip
-// would), not loosened.
+// The claims are about compute-bound prefill GEMMs. At seq 256 the fp16
+// matmuls took 2.05x the cube bound (bandwidth- and latency-bound tiles), so
+// the prefill runs 2048 tokens, where the decoder layers' matmuls come within
+// 1.5x of it (1.45x). On a dense cube the AIC's port carries dense bytes of a
+// 2:4 weight, which the AIVs expand into a GM workspace
+// (mapper/gemm/gemm_expansion.h), so bytes should buy nothing there.
+// Target of issue 7 not met yet: on the sparse cube the matmuls take 0.66x
+// (met), but on the dense cube 0.899x of fp16 (6.385 vs 7.106 ms; 0.913x
+// without lm_head), not >= 0.95x. One GEMM at a time from a cold L2 the
+// claim holds (WeightExpansion.TwoFourOnADenseCubeRunsNoFasterThanFp16:
+// 1.01x and 1.00x): the gap is the run's sequence, not the AIC's port.
+// fp16's same-shape GEMMs slow down one after another (gate_proj 922 us
+// after up_proj's 727, 679 alone; v_proj 255 us in layer 0, 354 in layer 1;
+// the residual adds 45 vs 12 us) while the 2:4 ones stay at 256-696 us: an
+// fp16 FFN weight takes 90 MB of the 192 MB L2 where 2:4 takes 51 MB, and
+// the fp16 run reads 1220 MB from HBM and writes back 556 MB against 690
+// and 501. Disabled, not loosened: the claim compares the two in the run.
 TEST_F(CompressionRun, DISABLED_TwoFourPrefillGainsOnlyOnASparseCube) {
-  const std::string model = llama_2_layers(), prefill = "--phase prefill --seq 256";
+  const std::string model = llama_2_layers(), prefill = "--phase prefill --seq 2048";
   const std::string sparse_hw = hw_910b2(true), dense_hw = hw_910b2(false);
   const RunJson dense = run(dense_hw, model, prefill, "w16a16");
   const RunJson on_sparse = run(sparse_hw, model, prefill, "sparse-2-4");
@@ -142,13 +160,16 @@ TEST_F(CompressionRun, DISABLED_TwoFourPrefillGainsOnlyOnASparseCube) {
   const double matmul_dense = dense.kind_seconds("matmul");
   // The claim is about compute-bound GEMMs; say so plainly when the lowering
   // leaves them bandwidth- or latency-bound instead.
-  ASSERT_LT(matmul_dense, 1.5 * dense.matmul_cube_bound()) << "fp16 prefill matmuls are not compute-bound in this build";
+  const auto [layer_matmuls, layer_bound] = dense.layer_matmul_seconds_and_cube_bound();
+  ASSERT_LT(layer_matmuls, 1.5 * layer_bound) << "fp16 prefill matmuls are not compute-bound in this build";
   EXPECT_LT(on_sparse.kind_seconds("matmul"), 0.8 * matmul_dense) << "the cube runs half the steps";
   EXPECT_GE(on_dense.kind_seconds("matmul"), 0.95 * matmul_dense) << "prefill is compute-bound: bytes buy nothing";
 }
 
-// Target of issue 7 not met yet, for the same compute-bound precondition.
-TEST_F(CompressionRun, DISABLED_UnstructuredGainsBandwidthOnlyWhileDecompressionKeepsUp) {
+// Decode is HBM-bound: 9 of 16 bits move, a gain while the AIVs expand at
+// least as fast as HBM delivers (the AICs' ports together carry about twice
+// HBM's rate, so the dense bytes they load do not bound it).
+TEST_F(CompressionRun, UnstructuredGainsBandwidthWhileDecompressionKeepsUp) {
   const std::string model = llama_2_layers();
   const std::string fast = hw_910b2(false, 64), slow = hw_910b2(false, 2);
   const std::string decode = "--phase decode --seq 128 --steps 1";
@@ -160,14 +181,20 @@ TEST_F(CompressionRun, DISABLED_UnstructuredGainsBandwidthOnlyWhileDecompression
   EXPECT_LT(keeps_up.seconds(), 0.8 * dense.seconds());
   EXPECT_GT(falls_behind.seconds(), dense.seconds()) << "2 elements/cycle/AIV expands slower than HBM delivers dense";
   EXPECT_DOUBLE_EQ(keeps_up.counter("compression.weight_density"), 0.5);
+}
 
-  // Prefill: no compute gain on a dense cube.
-  const std::string prefill = "--phase prefill --seq 256";
+// Prefill: no compute gain on a dense cube. Target of issue 7 not met yet,
+// for the reason given above TwoFourPrefillGainsOnlyOnASparseCube: 0.899x
+// of fp16 (the bitmap format also stores 9 bits per weight).
+TEST_F(CompressionRun, DISABLED_UnstructuredPrefillGainsNothingOnADenseCube) {
+  const std::string model = llama_2_layers();
+  const std::string fast = hw_910b2(false, 64);
+  const std::string prefill = "--phase prefill --seq 2048";
   const RunJson dense_prefill = run(fast, model, prefill, "w16a16");
   const RunJson sparse_prefill = run(fast, model, prefill, "unstructured-50");
   ASSERT_FALSE(dense_prefill.j.is_null() || sparse_prefill.j.is_null());
-  ASSERT_LT(dense_prefill.kind_seconds("matmul"), 1.5 * dense_prefill.matmul_cube_bound())
-      << "fp16 prefill matmuls are not compute-bound in this build";
+  const auto [layer_matmuls, layer_bound] = dense_prefill.layer_matmul_seconds_and_cube_bound();
+  ASSERT_LT(layer_matmuls, 1.5 * layer_bound) << "fp16 prefill matmuls are not compute-bound in this build";
   EXPECT_GE(sparse_prefill.kind_seconds("matmul"), 0.95 * dense_prefill.kind_seconds("matmul"));
 }
 
