@@ -15,6 +15,7 @@
 #include "arch/machine.h"
 #include "common/dtype.h"
 #include "common/error.h"
+#include "mapper/dataflow/chunked_prefill.h"
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/compression/run_plan.h"
@@ -221,6 +222,21 @@ int command_run(const RunOptions& o) {
   r.fidelity = o.fidelity;
   r.core_clock_hz = hw.machine.core.clock.hz();
 
+  // A generated model's prefill can be rebuilt in chunks of tokens, for a
+  // layer pipeline that streams them through its stages. Not a traced graph
+  // or explicit one (their shapes are fixed), nor one whose routing comes
+  // from a trace (it covers the step's tokens, not a chunk's) or that a
+  // compression plan rewrote (the chunks would miss its formats).
+  mapper::PrefillChunkBuilder build_chunk;
+  std::shared_ptr<workloads::RoutingSource> chunk_routing;
+  if (workload.params.phase == workloads::Phase::prefill && workload.model.family != "onnx" &&
+      workload.model.family != "graph" && workload.params.routing_trace.empty() && !compression) {
+    chunk_routing = workloads::make_routing(workload.model, workload.params);
+    build_chunk = [&workload, chunk_routing](std::uint64_t context, std::uint64_t tokens) {
+      return workloads::build_prefill_chunk_graph(workload.model, workload.params, context, tokens, *chunk_routing);
+    };
+  }
+
   std::unique_ptr<SampledRun> sampled;
   if (o.fidelity == "sampled") sampled = std::make_unique<SampledRun>(machine, sampling_opts, workload.graphs.size());
   std::size_t next_sampled_step = 0;
@@ -248,7 +264,7 @@ int command_run(const RunOptions& o) {
       dataflow.reason = hw.file + ": no network port serves the HBM tier, where the stream queues and barriers of "
                                   "dataflow are routed";
     } else if (o.mapping != "kernel") {
-      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow);
+      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow, build_chunk);
     }
     // Kernel-by-kernel jobs are mapped and run one at a time (a model's
     // programs together do not fit in memory); the estimate is only needed
@@ -290,7 +306,7 @@ int command_run(const RunOptions& o) {
       res.name = "dataflow:" + graph.name();
       res.kind = "DataflowPipeline";
       for (const auto& st : dataflow.stages) {
-        const auto& op = graph.op(st.op);
+        const auto& op = mapper::pipeline_op(graph, dataflow, st);
         res.flops += static_cast<double>(op.flops);
         res.bytes += static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
       }
