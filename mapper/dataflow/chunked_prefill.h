@@ -36,11 +36,16 @@
 // overlap. The head (final norm, lm_head) runs for the last chunk only:
 // the step's output is its last token.
 //
-// A chunked step must be one job for its stages to overlap, so a step past
-// the instruction cap is refused, saying so, rather than cut.
+// A step past the instruction cap (layer_pipeline.h) is cut into jobs of
+// whole layers, each a pipeline of its own over every chunk on all stages
+// (the job's layers split among them): it fills and drains once per job,
+// and what crosses from one job to the next waits in a region per chunk.
+// A cut that would leave a job fewer layers than stages, or a layer past
+// the cap, is refused, saying so.
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/kernel_mapper.h"
@@ -53,6 +58,7 @@ struct ChunkedPrefillEstimate {
   double schedule_seconds = 0;  // fill + steady state + drain, stages overlapping
   double dram_seconds = 0;      // every chunk's weights and KV traffic at the DRAM's bandwidth
   double slowest_stage_seconds = 0;  // the slowest stage's time for one (middle) chunk
+  std::vector<LayerSegment> segments;  // the jobs the step runs as (one unless past the cap)
   std::string reason;           // empty when it applies
 };
 
@@ -63,18 +69,26 @@ struct ChunkedPrefillEstimate {
 // start(s,i) = max(end(s-1,i), end(s,i-1), end(s+1,i-Q)), which is
 // fill + (C-1) x slowest stage + drain when one stage dominates. Stages
 // share the DRAM, so the step takes at least its DRAM bytes at full
-// bandwidth; each chunk re-reads its stage's weights.
+// bandwidth; each chunk re-reads its stage's weights. A step past the
+// instruction cap is cut as map_chunked_prefill cuts it, each job filling
+// and draining.
 ChunkedPrefillEstimate estimate_chunked_prefill(const workloads::Graph& step, const PrefillChunkBuilder& build_chunk,
                                                 const MachineView& machine, const MapperOptions& options,
-                                                std::size_t stages, std::size_t chunks, std::size_t slots);
+                                                std::size_t stages, std::size_t chunks, std::size_t slots,
+                                                std::uint64_t max_job_instructions);
 
-// The chunked pipeline as one job. Does not apply (reason set) when the
-// chunks do not divide the step, an op's activations do not fit on chip,
-// the tensors' tiers do not allow one shared layout, or the job would hold
-// more than `max_job_instructions`.
+// The chunked pipeline: one job, or `segments` that for_each_dataflow_job
+// builds one at a time. Does not apply (reason set) when the chunks do not
+// divide the step, an op's activations do not fit on chip, the tensors'
+// tiers do not allow one shared layout, or the cut fails as above.
 DataflowMapping map_chunked_prefill(const workloads::Graph& step, const PrefillChunkBuilder& build_chunk,
                                     const MachineView& machine, const MapperOptions& options, std::size_t stages,
                                     std::size_t chunks, std::size_t slots, std::uint64_t max_job_instructions);
+
+// Hands each job of a chunked mapping to `on_job` in order (the
+// for_each_dataflow_job of a chunked prefill).
+void for_each_chunked_job(const MachineView& machine, const MapperOptions& options, const DataflowMapping& mapping,
+                          const std::function<void(const arch::Program&)>& on_job);
 
 // The op a stage of `mapping` runs: in its chunk's graph for a chunked
 // prefill, else in the step's graph.

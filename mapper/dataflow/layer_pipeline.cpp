@@ -16,22 +16,11 @@ namespace {
 
 using pipeline::arrive_at;
 using pipeline::barrier_seconds;
+using pipeline::cut_into_segments;
+using pipeline::layer_of_ops;
 using pipeline::stage_of_ops;
 using pipeline::stage_view;
 using pipeline::wait_at;
-
-// The layer whose job an op goes with when a step is cut: its own, or for
-// an op outside the layers the first (before them) or the last (after).
-std::vector<int> layer_of_ops(const workloads::Graph& g, int layers) {
-  std::vector<int> of(g.num_ops(), 0);
-  bool seen_layer = false;
-  for (auto id : g.topological_order()) {
-    const int layer = g.op(id).layer;
-    seen_layer = seen_layer || layer >= 0;
-    of[id] = layer >= 0 ? layer : seen_layer ? layers - 1 : 0;
-  }
-  return of;
-}
 
 // The cost model's time for `stages` stages: one micro-batch, so the ops
 // run one after another, each on its stage's cores, plus a barrier each.
@@ -139,43 +128,6 @@ PipelineBuild build_pipeline(const workloads::Graph& g, const MachineView& m, co
     b.kept = false;
   }
   return b;
-}
-
-// Consecutive layers in the fewest jobs of near-equal instructions, each at
-// most `cap` (every layer alone is within it).
-std::vector<LayerSegment> cut_into_segments(const std::vector<std::uint64_t>& layer_instructions, std::uint64_t cap) {
-  std::uint64_t total = 0;
-  for (auto n : layer_instructions) total += n;
-  const std::size_t layers = layer_instructions.size();
-  for (std::size_t jobs = static_cast<std::size_t>((total + cap - 1) / cap); jobs <= layers; ++jobs) {
-    // A layer goes to the job its middle instruction falls in at an even split.
-    std::vector<LayerSegment> segments;
-    std::uint64_t before = 0;
-    std::size_t last_job = 0;
-    bool fits = true;
-    for (std::size_t l = 0; l < layers; ++l) {
-      const double middle = static_cast<double>(before) + static_cast<double>(layer_instructions[l]) / 2.0;
-      const auto job = std::min(jobs - 1, static_cast<std::size_t>(middle * static_cast<double>(jobs) /
-                                                                   static_cast<double>(total)));
-      if (segments.empty() || job != last_job) {
-        LayerSegment seg;
-        seg.first_layer = static_cast<int>(l);
-        segments.push_back(seg);
-        last_job = job;
-      }
-      segments.back().last_layer = static_cast<int>(l);
-      segments.back().instructions += layer_instructions[l];
-      fits = fits && segments.back().instructions <= cap;
-      before += layer_instructions[l];
-    }
-    if (fits) return segments;
-  }
-  std::vector<LayerSegment> one_each(layers);
-  for (std::size_t l = 0; l < layers; ++l) {
-    one_each[l].first_layer = one_each[l].last_layer = static_cast<int>(l);
-    one_each[l].instructions = layer_instructions[l];
-  }
-  return one_each;
 }
 
 // The stage counts to weigh: the one asked for, or those among 1-4 that
@@ -312,7 +264,8 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
       weighed.push_back({s, 1, estimate(g, m, options, s)});
     }
     for (std::size_t c : chunk_candidates(ctx.new_tokens, asked)) {
-      const ChunkedPrefillEstimate e = estimate_chunked_prefill(g, build_chunk, m, options, s, c, slots);
+      const ChunkedPrefillEstimate e =
+          estimate_chunked_prefill(g, build_chunk, m, options, s, c, slots, max_job_instructions);
       if (e.reason.empty()) weighed.push_back({s, c, e.seconds});
       else if (rejected.empty()) rejected = fmt::format("{} chunks on {} stages: {}", c, s, e.reason);
     }
@@ -346,6 +299,10 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
 
 void for_each_dataflow_job(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
                            const DataflowMapping& d, const std::function<void(const arch::Program&)>& on_job) {
+  if (!d.chunk_graphs.empty()) {
+    for_each_chunked_job(m, options, d, on_job);
+    return;
+  }
   if (d.segments.empty()) {
     on_job(d.program);
     return;

@@ -89,4 +89,50 @@ std::string activations_off_chip(const workloads::Graph& g, const MachineView& m
   return {};
 }
 
+std::vector<int> layer_of_ops(const workloads::Graph& g, int layers) {
+  std::vector<int> of(g.num_ops(), 0);
+  bool seen_layer = false;
+  for (auto id : g.topological_order()) {
+    const int layer = g.op(id).layer;
+    seen_layer = seen_layer || layer >= 0;
+    of[id] = layer >= 0 ? layer : seen_layer ? layers - 1 : 0;
+  }
+  return of;
+}
+
+std::vector<LayerSegment> cut_into_segments(const std::vector<std::uint64_t>& layer_instructions, std::uint64_t cap) {
+  std::uint64_t total = 0;
+  for (auto n : layer_instructions) total += n;
+  const std::size_t layers = layer_instructions.size();
+  for (std::size_t jobs = static_cast<std::size_t>((total + cap - 1) / cap); jobs <= layers; ++jobs) {
+    // A layer goes to the job its middle instruction falls in at an even split.
+    std::vector<LayerSegment> segments;
+    std::uint64_t before = 0;
+    std::size_t last_job = 0;
+    bool fits = true;
+    for (std::size_t l = 0; l < layers; ++l) {
+      const double middle = static_cast<double>(before) + static_cast<double>(layer_instructions[l]) / 2.0;
+      const auto job = std::min(jobs - 1, static_cast<std::size_t>(middle * static_cast<double>(jobs) /
+                                                                   static_cast<double>(total)));
+      if (segments.empty() || job != last_job) {
+        LayerSegment seg;
+        seg.first_layer = static_cast<int>(l);
+        segments.push_back(seg);
+        last_job = job;
+      }
+      segments.back().last_layer = static_cast<int>(l);
+      segments.back().instructions += layer_instructions[l];
+      fits = fits && segments.back().instructions <= cap;
+      before += layer_instructions[l];
+    }
+    if (fits) return segments;
+  }
+  std::vector<LayerSegment> one_each(layers);
+  for (std::size_t l = 0; l < layers; ++l) {
+    one_each[l].first_layer = one_each[l].last_layer = static_cast<int>(l);
+    one_each[l].instructions = layer_instructions[l];
+  }
+  return one_each;
+}
+
 }  // namespace npusim::mapper::pipeline

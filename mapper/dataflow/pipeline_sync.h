@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "arch/isa.h"
+#include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/machine_view.h"
 #include "workloads/graph.h"
 
@@ -19,6 +20,14 @@ int layer_count(const workloads::Graph& g);
 // The stage of each op: decoder layers in equal runs, ops outside any layer
 // with the first stage before the layers and with the last after them.
 std::vector<std::size_t> stage_of_ops(const workloads::Graph& g, int layers, std::size_t stages);
+
+// The layer whose job an op goes with when a step is cut: its own, or for
+// an op outside the layers the first (before them) or the last (after).
+std::vector<int> layer_of_ops(const workloads::Graph& g, int layers);
+
+// Consecutive layers in the fewest jobs of near-equal instructions, each at
+// most `cap` (every layer alone is within it).
+std::vector<LayerSegment> cut_into_segments(const std::vector<std::uint64_t>& layer_instructions, std::uint64_t cap);
 
 // The machine one of `stages` equal stages sees.
 MachineView stage_view(const MachineView& m, std::size_t stages);
