@@ -68,6 +68,7 @@ struct FusionOptions {
 // through the stages, each stage handing a chunk's activations to the next
 // through one of `handoff_slots` slots.
 struct PipelineOptions {
+  std::uint64_t stages = 0;          // 0: the cost model chooses (1-4, dividing the cube cores)
   std::uint64_t prefill_chunks = 0;  // 0: the cost model chooses; 1: the whole step as one micro-batch
   std::uint64_t handoff_slots = 2;   // at least 2, so a stage can fill one slot while the next reads the other
 };

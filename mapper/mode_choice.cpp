@@ -38,9 +38,9 @@ ModeChoice choose_mode(const std::string& requested, double kernel_seconds, cons
                                   d.micro_batches, d.pipeline_stages)
                     : fmt::format("; kernel-by-kernel is {:.2f}x faster: it reads each weight once for all the "
                                   "step's rows on every core, where each of the {} chunks re-reads its stage's "
-                                  "weights for {} rows on 1/{} of the cores",
+                                  "weights for {} rows on {} of the cores",
                                   d.estimated_seconds / kernel_seconds, d.micro_batches, d.rows_per_micro_batch,
-                                  d.pipeline_stages);
+                                  d.pipeline_stages == 1 ? std::string("all") : fmt::format("1/{}", d.pipeline_stages));
   }
   return c;
 }

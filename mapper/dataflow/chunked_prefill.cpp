@@ -4,7 +4,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -581,8 +580,8 @@ DataflowMapping map_chunked_prefill(const workloads::Graph& step, const PrefillC
   d.applies = true;
   d.reason = fmt::format(
       "prefill in {} chunks of {} tokens through {} stage{} of {} cube + {} vector cores, {} hand-off slots per stage; "
-      "estimated fill + steady state + drain {:.2f} us (slowest stage {:.2f} us a chunk), DRAM traffic {:.2f} us with "
-      "every chunk re-reading its stage's weights{}",
+      "estimated fill + steady state + drain {:.2f} us (slowest stage of a job {:.2f} us a chunk), DRAM traffic "
+      "{:.2f} us with every chunk re-reading its stage's weights{}",
       chunks, chunking.tokens, stages, stages == 1 ? "" : "s", sub.cube_cores, sub.vector_cores, slots,
       e.schedule_seconds * 1e6, e.slowest_stage_seconds * 1e6, e.dram_seconds * 1e6, cut);
   return d;

@@ -229,6 +229,7 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
     d.reason = "the graph has no decoder layers to pipeline";
     return d;
   }
+  if (stages == 0) stages = static_cast<std::size_t>(options.pipeline.stages);
   const auto& ctx = g.context;
   const std::uint64_t asked = options.pipeline.prefill_chunks;
   std::string why_one;

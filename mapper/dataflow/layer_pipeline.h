@@ -49,8 +49,9 @@ namespace npusim::mapper {
 // cap, while Llama-3-8B decode (35 M instructions) ran.
 inline constexpr std::uint64_t kMaxJobInstructions = 40'000'000;
 
-// stages = 0: the count the cost model finds fastest among the divisors of
-// the cube-core count that leave every stage a layer. A prefill with a
+// stages = 0: options.pipeline.stages, and when that is 0 too, the count
+// the cost model finds fastest among the divisors of the cube-core count
+// that leave every stage a layer. A prefill with a
 // `build_chunk` is split into options.pipeline.prefill_chunks chunks
 // (chunked_prefill.h); 0 lets the cost model weigh every stage and chunk
 // count, one micro-batch included, and the mapping names the fastest few.

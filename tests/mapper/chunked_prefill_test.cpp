@@ -2,6 +2,7 @@
 // a prefill split into chunks that stream through the stages.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "common/trace_sink.h"
 #include "mapper/dataflow/chunked_prefill.h"
 #include "mapper/dataflow/layer_pipeline.h"
@@ -346,6 +348,27 @@ TEST(ChunkedPrefill, TheCostModelWeighsChunkCountsAndAutoSaysWhy) {
   EXPECT_EQ(mode.dataflow, d.estimated_seconds < kernel);
   EXPECT_NE(mode.reason.find(mode.dataflow ? "auto: dataflow" : "auto: kernel-by-kernel"), std::string::npos)
       << mode.reason;
+}
+
+// The pipeline options are read from the mapper file; too few hand-off
+// slots are an error naming the file, line and key.
+TEST(ChunkedPrefill, PipelineOptionsAreReadAndValidatedWithFileAndLine) {
+  const std::string path = scratch_dir() + "/pipeline_options.yaml";
+  std::ofstream(path) << "pipeline:\n  stages: 2\n  prefill_chunks: 8\n  handoff_slots: 3\n";
+  const auto o = mapper::load_mapper_options(path);
+  EXPECT_EQ(o.pipeline.stages, 2u);
+  EXPECT_EQ(o.pipeline.prefill_chunks, 8u);
+  EXPECT_EQ(o.pipeline.handoff_slots, 3u);
+  std::ofstream(path) << "pipeline:\n  prefill_chunks: 8\n  handoff_slots: 1\n";
+  try {
+    mapper::load_mapper_options(path);
+    ADD_FAILURE() << "handoff_slots: 1 was accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path + ":3"), std::string::npos) << message;
+    EXPECT_NE(message.find("handoff_slots"), std::string::npos) << message;
+    EXPECT_NE(message.find("at least 2"), std::string::npos) << message;
+  }
 }
 
 }  // namespace
