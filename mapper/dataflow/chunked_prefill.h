@@ -17,23 +17,24 @@
 // one handed to a later stage lives in hand-off slot (i mod Q) of the
 // stage that produces it.
 //
-// Ordering, all through barrier counters (arch/address_map.h), in one job:
-// inside a stage and chunk, each op waits for the op before, as in the
-// one-micro-batch pipeline; a stage's first op of chunk i waits for
-//   - the previous stage's last op of chunk i (the hand-off),
+// Ordering, all through barrier counters (arch/address_map.h), inside a
+// job: within a stage and chunk, each op waits for the op before, as in
+// the one-micro-batch pipeline; a stage's first op of chunk i waits for
+//   - the previous stage's op that hands chunk i over (its last but the KV
+//     cache writes, which feed no later op and so come last in the graph's
+//     order, running beside the next stage's start),
 //   - its own last op of chunk i-1 (the KV pages it appended, its private
 //     region), and
 //   - the next stage's last op of chunk i-Q (back-pressure: chunk i will
 //     overwrite hand-off slot i mod Q, which that stage must have read).
 // So stage s runs chunk i while stage s+1 runs chunk i-1: the pipeline
-// fills, runs at its slowest stage's pace, and drains, and no stage runs
-// more than Q chunks ahead of the next.
+// fills, runs at its slowest stage's pace, and drains, and a stage starts
+// chunk i only once the next has finished chunk i-Q.
 //
 // What chunking costs: every chunk re-reads its stage's weights (the L2 may
-// keep some), and a chunk's GEMMs have T/C rows. What it saves: causal
-// attention over chunks computes (C+1)/(2C) of the full T x T score and
-// context rectangles that one micro-batch's graph counts, and the stages
-// overlap. The head (final norm, lm_head) runs for the last chunk only:
+// keep some), and a chunk's GEMMs have T/C rows. What it saves: the
+// chunks' causal attention spans (C+1)/(2C) of the T x T score and context
+// rectangles one micro-batch's graph counts, and the stages overlap. The head (final norm, lm_head) runs for the last chunk only:
 // the step's output is its last token.
 //
 // A step past the instruction cap (layer_pipeline.h) is cut into jobs of
