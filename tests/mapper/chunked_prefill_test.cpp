@@ -26,15 +26,17 @@ namespace {
 constexpr std::uint64_t kPrompt = 512;
 
 struct TinyPrefill {
-  workloads::ModelConfig model = workloads::load_model_file(source_path("tests/data/models/tiny-llama-4l.yaml"));
+  workloads::ModelConfig model;
   workloads::WorkloadParams params;
   std::shared_ptr<workloads::RoutingSource> routing;
   workloads::Graph step;
   mapper::PrefillChunkBuilder build_chunk;
 
-  explicit TinyPrefill(workloads::Phase phase = workloads::Phase::prefill) {
+  explicit TinyPrefill(workloads::Phase phase = workloads::Phase::prefill,
+                       const std::string& file = "tests/data/models/tiny-llama-4l.yaml", std::uint64_t seq = kPrompt)
+      : model(workloads::load_model_file(source_path(file))) {
     params.phase = phase;
-    params.seq = kPrompt;
+    params.seq = seq;
     routing = workloads::make_routing(model, params);
     step = workloads::build_step_graph(model, params, 0, *routing);
     build_chunk = [this](std::uint64_t context, std::uint64_t tokens) {
@@ -84,6 +86,7 @@ class ComputeTrace : public TraceSink {
 };
 
 struct PipelineRun {
+  Tick start = 0;  // the first job's
   double seconds = 0;
   std::uint64_t hbm_read = 0;
   std::size_t jobs = 0;
@@ -107,6 +110,7 @@ PipelineRun simulate(const workloads::Graph& step, const mapper::DataflowMapping
   mapper::for_each_dataflow_job(step, view, options, d, [&](const arch::Program& program) {
     machine.streams()->configure(d.queues);
     const auto t = machine.run(program);
+    if (r.jobs == 0) r.start = t.start;
     ticks += t.end - t.start;
     ++r.jobs;
   });
@@ -236,6 +240,51 @@ TEST(ChunkedPrefill, StagesOverlapAndBackPressureHolds) {
     }
   }
   EXPECT_TRUE(overlapped);
+}
+
+// Back-pressure by timing, on a two-stage pipeline whose last stage is the
+// slow one (two MoE layers of 32 experts behind two narrow dense layers):
+// with 2 hand-off slots the first stage starts chunk i only once the last
+// has finished chunk i-2, so it is held back and finishes its chunks later
+// than with a slot per chunk, where it runs ahead further than 2 chunks;
+// the step ends with the slow stage either way.
+TEST(ChunkedPrefill, BackPressureHoldsTheFastStageWithinItsSlotsOfTheSlowOne) {
+  const TinyPrefill model(workloads::Phase::prefill, "tests/data/models/tiny-deepseek-2dense.yaml", 1024);
+  const auto view = run_machine_view(hw_910b2());
+  const auto options = unfused();
+  constexpr std::size_t kChunks = 8, kSlots = 2;
+  const auto bounded = mapper::map_chunked_prefill(model.step, model.build_chunk, view, options, 2, kChunks, kSlots,
+                                                   mapper::kMaxJobInstructions);
+  const auto free = mapper::map_chunked_prefill(model.step, model.build_chunk, view, options, 2, kChunks, kChunks,
+                                                mapper::kMaxJobInstructions);
+  ASSERT_TRUE(bounded.applies) << bounded.reason;
+  ASSERT_TRUE(free.applies) << free.reason;
+  const PipelineRun b = simulate(model.step, bounded, options);
+  const PipelineRun f = simulate(model.step, free, options);
+  const auto first_stage_done = [](const PipelineRun& r) {
+    return ticks_to_seconds(r.spans[0][kChunks - 1].second - r.start);
+  };
+  // How many chunks the first stage has finished when the last starts chunk i, at most.
+  const auto lead = [](const PipelineRun& r) {
+    std::size_t most = 0;
+    for (std::size_t i = 0; i < kChunks; ++i) {
+      std::size_t ahead = 0;
+      for (std::size_t j = i; j < kChunks; ++j) ahead += r.spans[0][j].second <= r.spans[1][i].first ? 1 : 0;
+      most = std::max(most, ahead);
+    }
+    return most;
+  };
+  std::printf("tiny-deepseek-2dense prefill 1024, 2 stages x 8 chunks: first stage done after %.2f us with 2 slots, "
+              "%.2f us with 8; step %.2f us / %.2f us; first stage ahead by at most %zu / %zu chunks\n",
+              first_stage_done(b) * 1e6, first_stage_done(f) * 1e6, b.seconds * 1e6, f.seconds * 1e6, lead(b),
+              lead(f));
+  for (std::size_t i = kSlots; i < kChunks; ++i) {
+    EXPECT_GE(b.spans[0][i].first, b.spans[1][i - kSlots].second) << "chunk " << i;
+  }
+  EXPECT_LE(lead(b), kSlots);
+  EXPECT_GT(lead(f), kSlots);
+  EXPECT_GT(first_stage_done(b), 1.2 * first_stage_done(f));
+  EXPECT_NEAR(b.seconds, f.seconds, 0.05 * f.seconds);
 }
 
 // Simulated against one HBM read of the weights: the chunks read at least
