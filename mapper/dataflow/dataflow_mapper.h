@@ -13,6 +13,7 @@
 // decoder layers go to the layer pipeline (layer_pipeline.h); anything else
 // is rejected with the reason.
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -80,9 +81,12 @@ using DataflowConfirmer = std::function<double(const DataflowMapping&)>;
 
 // With options.search.confirm_top > 0 and a confirmer, an op chain's top
 // candidates by the cost model are simulated and the fastest is kept.
+// A prefill pipelined in chunks is not built when its estimate is no
+// faster than `build_below_seconds` (layer_pipeline.h).
 DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine,
                              const MapperOptions& options = MapperOptions{}, const DataflowConfirmer& confirm = {},
-                             const PrefillChunkBuilder& build_chunk = {});
+                             const PrefillChunkBuilder& build_chunk = {},
+                             double build_below_seconds = std::numeric_limits<double>::infinity());
 
 // The `keep` best of the mappings the chain mapper weighs (micro-batch
 // size, preload waves, early arrival) by the cost model, best first; empty,

@@ -222,7 +222,7 @@ std::vector<std::size_t> chunk_candidates(std::uint64_t tokens, std::uint64_t as
 
 DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
                                    std::size_t stages, std::uint64_t max_job_instructions,
-                                   const PrefillChunkBuilder& build_chunk) {
+                                   const PrefillChunkBuilder& build_chunk, double build_below_seconds) {
   const int layers = pipeline::layer_count(g);
   if (layers == 0) {
     DataflowMapping d;
@@ -280,6 +280,17 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
   }
   DataflowMapping d;
   d.reason = weighed.empty() ? (rejected.empty() ? pipeline::activations_off_chip(g, m) : rejected) : std::string{};
+  if (!weighed.empty() && weighed.front().seconds >= build_below_seconds) {
+    // Building a large step's pipeline costs a mapping pass over every
+    // chunk; one that would not be chosen is not built.
+    d.reason = fmt::format(
+        "its fastest by the cost model, {} stage{} x {} chunk{}, is estimated {:.2f} us, no faster than "
+        "kernel-by-kernel's {:.2f} us, so it was not built (each chunk re-reads its stage's weights; stages x chunks, "
+        "fastest first: {})",
+        weighed.front().stages, weighed.front().stages == 1 ? "" : "s", weighed.front().chunks,
+        weighed.front().chunks == 1 ? "" : "s", weighed.front().seconds * 1e6, build_below_seconds * 1e6, summary);
+    return d;
+  }
   // The fastest that can be built (one past the instruction cap cannot).
   std::string skipped;
   for (const Candidate& c : weighed) {

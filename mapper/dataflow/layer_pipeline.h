@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 
 #include "mapper/dataflow/chunked_prefill.h"
 #include "mapper/dataflow/dataflow_mapper.h"
@@ -54,11 +55,15 @@ inline constexpr std::uint64_t kMaxJobInstructions = 40'000'000;
 // that leave every stage a layer. A prefill with a
 // `build_chunk` is split into options.pipeline.prefill_chunks chunks
 // (chunked_prefill.h); 0 lets the cost model weigh every stage and chunk
-// count, one micro-batch included, and the mapping names the fastest few.
+// count, one micro-batch included, and the mapping names the fastest few;
+// when even the fastest is estimated no faster than `build_below_seconds`
+// (kernel-by-kernel's time, for --mapping auto), it is not built and the
+// mapping does not apply, saying so.
 DataflowMapping map_layer_pipeline(const workloads::Graph& graph, const MachineView& machine,
                                    const MapperOptions& options, std::size_t stages = 0,
                                    std::uint64_t max_job_instructions = kMaxJobInstructions,
-                                   const PrefillChunkBuilder& build_chunk = {});
+                                   const PrefillChunkBuilder& build_chunk = {},
+                                   double build_below_seconds = std::numeric_limits<double>::infinity());
 
 // Hands each job of a dataflow mapping to `on_job` in order: the mapping's
 // program, or, for a step cut into segments, each segment's program, built

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -259,21 +260,29 @@ int command_run(const RunOptions& o) {
       sampled->begin_step(graph);
       include = [&](const workloads::Op& op) { return sampled->simulates(op); };
     }
+    // Kernel-by-kernel jobs are mapped and run one at a time (a model's
+    // programs together do not fit in memory); the estimate is only needed
+    // up front when dataflow is a real alternative. For auto on a prefill
+    // that may be pipelined in chunks it comes first, so a chunked pipeline
+    // that would lose is not built (a pass over every chunk of a large model).
+    double kernel_estimate = 0;
+    bool kernel_estimated = false;
+    const auto estimate_kernel = [&]() {
+      mapper::for_each_kernel_job(graph, view, tilings, mapper_options,
+                                  [&](mapper::Job& job) { kernel_estimate += job.estimated_seconds; });
+      kernel_estimated = true;
+    };
+    if (o.mapping == "auto" && build_chunk && machine.streams()) estimate_kernel();
     mapper::DataflowMapping dataflow;
     if (o.mapping != "kernel" && !machine.streams()) {
       dataflow.reason = hw.file + ": no network port serves the HBM tier, where the stream queues and barriers of "
                                   "dataflow are routed";
     } else if (o.mapping != "kernel") {
-      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow, build_chunk);
+      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow, build_chunk,
+                                      kernel_estimated ? kernel_estimate
+                                                       : std::numeric_limits<double>::infinity());
     }
-    // Kernel-by-kernel jobs are mapped and run one at a time (a model's
-    // programs together do not fit in memory); the estimate is only needed
-    // up front when dataflow is a real alternative, and such graphs are small.
-    double kernel_estimate = 0;
-    if (dataflow.applies) {
-      mapper::for_each_kernel_job(graph, view, tilings, mapper_options,
-                                  [&](mapper::Job& job) { kernel_estimate += job.estimated_seconds; });
-    }
+    if (dataflow.applies && !kernel_estimated) estimate_kernel();
     const mapper::ModeChoice mode = mapper::choose_mode(o.mapping, kernel_estimate, dataflow);
     if (step == 0) r.mapping_reason = mode.reason;
     if (mode.dataflow) {

@@ -397,6 +397,17 @@ TEST(ChunkedPrefill, TheCostModelWeighsChunkCountsAndAutoSaysWhy) {
   EXPECT_EQ(mode.dataflow, d.estimated_seconds < kernel);
   EXPECT_NE(mode.reason.find(mode.dataflow ? "auto: dataflow" : "auto: kernel-by-kernel"), std::string::npos)
       << mode.reason;
+
+  // A pipeline no faster than what it must beat is not built, and says so.
+  const auto unbuilt = mapper::map_layer_pipeline(tiny.step, view, mapper::MapperOptions{}, 0,
+                                                  mapper::kMaxJobInstructions, tiny.build_chunk,
+                                                  0.5 * d.estimated_seconds);
+  EXPECT_FALSE(unbuilt.applies);
+  EXPECT_TRUE(unbuilt.program.cube_cores.empty());
+  EXPECT_NE(unbuilt.reason.find("so it was not built"), std::string::npos) << unbuilt.reason;
+  const auto fallback = mapper::choose_mode("auto", 0.5 * d.estimated_seconds, unbuilt);
+  EXPECT_FALSE(fallback.dataflow);
+  EXPECT_NE(fallback.reason.find("re-reads its stage's weights"), std::string::npos) << fallback.reason;
 }
 
 // The pipeline options are read from the mapper file; too few hand-off
