@@ -127,7 +127,8 @@ KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineV
 
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
                               const MapperOptions& options, const std::function<void(Job&)>& on_job,
-                              const std::function<bool(const workloads::Op&)>& include) {
+                              const std::function<bool(const workloads::Op&)>& include,
+                              const std::function<void(Placement&)>& relocate) {
   const FusionPlan fusions = plan_fusions(graph, options.fusion, machine);
   // The workspace only when a fused job runs, so an all-unfused mapping
   // places every tensor exactly where it did before fusion existed.
@@ -136,8 +137,9 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
   // slots of their own (mapper/gemm/gemm_expansion.h).
   const bool expands = machine.split_cores && expanding_vector_cores_per_cube(machine) > 0 &&
                        any_weight_expands_on_vector_path(graph);
-  const Placement placement = place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0,
-                                            expands ? gemm_expansion_workspace_bytes(machine) : 0);
+  Placement placement = place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0,
+                                      expands ? gemm_expansion_workspace_bytes(machine) : 0);
+  if (relocate) relocate(placement);
   auto runs_as_job = [&](workloads::OpId id) {
     const auto& op = graph.op(id);
     if (costs_nothing(op.kind) || fusions.absorbed.count(id)) return false;

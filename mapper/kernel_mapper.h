@@ -77,9 +77,13 @@ struct KernelMapping {
 // prefill of a large model holds gigabytes of instructions). Returns the
 // placement the jobs use. When `include` is given, ops it rejects are
 // neither mapped nor handed over (sampled fidelity skips whole layers).
+// When `relocate` is given, it moves tensors of the placement before any
+// op is mapped (a chunked prefill pipeline shares one KV cache between its
+// chunks' graphs and gives each chunk's activations a slot of their own).
 Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& machine, GemmTilingCache& cache,
                               const MapperOptions& options, const std::function<void(Job&)>& on_job,
-                              const std::function<bool(const workloads::Op&)>& include = {});
+                              const std::function<bool(const workloads::Op&)>& include = {},
+                              const std::function<void(Placement&)>& relocate = {});
 
 KernelMapping map_kernel_by_kernel(const workloads::Graph& graph, const MachineView& machine,
                                    GemmTilingCache& cache, const MapperOptions& options = MapperOptions{});

@@ -18,6 +18,10 @@
 //                                # | auto (fused where a layer's scores exceed L2)
 //   epilogue_fusion: off         # on (SwiGLU fused into the gate/up projections' job) | off
 //   fixpipe_relu: on             # on (a ReLU after a matmul applied by its FixPipe) | off
+//   pipeline:                    # layer-pipelined dataflow of a transformer
+//     stages: 0                  # core groups the layers are split among; 0 = the cost model chooses
+//     prefill_chunks: 0          # chunks of tokens streamed through the stages; 0 = the cost model chooses
+//     handoff_slots: 2           # hand-off slots between two stages (>= 2): how far a stage may run ahead
 //
 // Every key is optional; unknown keys are errors naming file and line.
 #include "mapper/mapper_options.h"
@@ -60,7 +64,7 @@ TierRule parse_rule(const ConfigNode& n, TierRule rule) {
 MapperOptions load_mapper_options(const std::string& path) {
   const ConfigNode root = ConfigNode::load_file(path);
   root.expect_map();
-  root.expect_keys({"placement", "search", "attention", "epilogue_fusion", "fixpipe_relu"});
+  root.expect_keys({"placement", "search", "attention", "epilogue_fusion", "fixpipe_relu", "pipeline"});
   MapperOptions o;
   o.source = path;
   if (auto p = root.find("placement")) {
@@ -108,6 +112,20 @@ MapperOptions load_mapper_options(const std::string& path) {
   }
   if (auto n = root.find("epilogue_fusion")) o.fusion.epilogues = n->as_choice({"on", "off"}) == "on";
   if (auto n = root.find("fixpipe_relu")) o.fusion.fixpipe_relu = n->as_choice({"on", "off"}) == "on";
+  if (auto p = root.find("pipeline")) {
+    p->expect_map();
+    p->expect_keys({"stages", "prefill_chunks", "handoff_slots"});
+    if (auto n = p->find("stages")) o.pipeline.stages = n->as_count();
+    if (auto n = p->find("prefill_chunks")) o.pipeline.prefill_chunks = n->as_count();
+    if (auto n = p->find("handoff_slots")) {
+      o.pipeline.handoff_slots = n->as_positive_int();
+      if (o.pipeline.handoff_slots < 2) {
+        throw InputError(fmt::format("{}: must be at least 2 (a stage fills one slot while the next reads another), "
+                                     "got {}",
+                                     n->where(), o.pipeline.handoff_slots));
+      }
+    }
+  }
   return o;
 }
 

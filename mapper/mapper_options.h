@@ -63,14 +63,25 @@ struct FusionOptions {
   bool fixpipe_relu = true;
 };
 
+// The layer pipeline of a transformer prefill (mapper/dataflow/
+// chunked_prefill.h): the step's tokens split into chunks that stream
+// through the stages, each stage handing a chunk's activations to the next
+// through one of `handoff_slots` slots.
+struct PipelineOptions {
+  std::uint64_t stages = 0;          // 0: the cost model chooses (1-4, dividing the cube cores)
+  std::uint64_t prefill_chunks = 0;  // 0: the cost model chooses; 1: the whole step as one micro-batch
+  std::uint64_t handoff_slots = 2;   // at least 2, so a stage can fill one slot while the next reads the other
+};
+
 struct MapperOptions {
   PlacementPolicy placement;
+  PipelineOptions pipeline;
   SearchOptions search;
   FusionOptions fusion;
   std::string source;  // the file the options came from, "" for defaults
 };
 
-// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion, fixpipe_relu).
+// Reads a mapper config file (keys: placement, search, attention, epilogue_fusion, fixpipe_relu, pipeline).
 MapperOptions load_mapper_options(const std::string& path);
 
 }  // namespace npusim::mapper

@@ -46,12 +46,15 @@ void validate_plan(const std::string& path, const ConfigNode& root) {
 
 void validate_mapper(const std::string& path) {
   const auto o = mapper::load_mapper_options(path);
-  std::cout << fmt::format("mapper options {}: hot expert fraction {}{}, search {} budget {}, confirm top {}\n", path,
-                           o.placement.hot_expert_fraction,
+  const auto chosen = [](std::uint64_t n) { return n == 0 ? std::string("by the cost model") : std::to_string(n); };
+  std::cout << fmt::format("mapper options {}: hot expert fraction {}{}, search {} budget {}, confirm top {}, "
+                           "pipeline stages {}, prefill chunks {}, hand-off slots {}\n",
+                           path, o.placement.hot_expert_fraction,
                            o.placement.expert_profile_source.empty()
                                ? std::string(" (by the step's routing)")
                                : " (by " + o.placement.expert_profile_source + ")",
-                           o.search.algorithm, o.search.budget, o.search.confirm_top);
+                           o.search.algorithm, o.search.budget, o.search.confirm_top, chosen(o.pipeline.stages),
+                           chosen(o.pipeline.prefill_chunks), o.pipeline.handoff_slots);
 }
 
 }  // namespace
@@ -74,13 +77,13 @@ int command_validate(const std::vector<std::string>& files) {
     } else if (root.has("rules") || root.has("kv_cache")) {
       validate_plan(path, root);
     } else if (root.has("placement") || root.has("search") || root.has("attention") || root.has("epilogue_fusion") ||
-               root.has("fixpipe_relu")) {
+               root.has("fixpipe_relu") || root.has("pipeline")) {
       validate_mapper(path);
     } else {
       root.fail_message(
           "cannot tell what kind of config this is: a hardware config has 'core', a model or workload config "
           "has 'family', a technology table has 'mac_energy', a compression plan has 'rules' or 'kv_cache', mapper options "
-          "have 'placement', 'search', 'attention', 'epilogue_fusion' or 'fixpipe_relu'");
+          "have 'placement', 'search', 'attention', 'epilogue_fusion', 'fixpipe_relu' or 'pipeline'");
     }
   }
   return kExitOk;

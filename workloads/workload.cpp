@@ -121,6 +121,26 @@ Graph build_step_graph(const ModelConfig& model, const WorkloadParams& params, s
   return make_family(model.family, model.source + ": family")->build(model, spec, routing);
 }
 
+Graph build_prefill_chunk_graph(const ModelConfig& model, const WorkloadParams& params, std::uint64_t context,
+                                std::uint64_t new_tokens, const RoutingSource& routing) {
+  if (model.family == "graph") {
+    throw InputError(model.source + ": family: graph: an explicit graph has no token count to split into chunks");
+  }
+  if (params.phase != Phase::prefill || context + new_tokens > params.seq) {
+    throw InputError(fmt::format("a prefill chunk of {} tokens after {} does not lie in the {}-token prompt", new_tokens,
+                                 context, params.seq));
+  }
+  StepSpec spec;
+  spec.context.phase = Phase::prefill;
+  spec.context.batch = params.batch;
+  spec.context.new_tokens = new_tokens;
+  spec.context.context = context;
+  spec.weight_dtype = params.weight_dtype.value_or(model.dtype);
+  spec.activation_dtype = params.activation_dtype.value_or(model.dtype);
+  spec.kv_dtype = params.kv_dtype.value_or(spec.activation_dtype);
+  return make_family(model.family, model.source + ": family")->build(model, spec, routing);
+}
+
 Workload build_workload(const ModelConfig& model, const WorkloadParams& params) {
   if (params.batch == 0) throw InputError("workload.batch: expected a positive integer, got 0");
   if (params.steps == 0) throw InputError("workload.steps: expected a positive integer, got 0");

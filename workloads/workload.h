@@ -59,5 +59,12 @@ std::unique_ptr<RoutingSource> make_routing(const ModelConfig& model, const Work
 // One step's graph (0 for prefill), for callers that build steps lazily.
 Graph build_step_graph(const ModelConfig& model, const WorkloadParams& params, std::uint64_t step,
                        const RoutingSource& routing);
+// A chunk of a prefill: `new_tokens` tokens per sequence after `context`
+// of the prompt already cached, for a layer pipeline that streams a
+// prefill through its stages in chunks. An explicit graph (family: graph)
+// does not follow the step's token counts, so it has no chunks: an
+// InputError says so.
+Graph build_prefill_chunk_graph(const ModelConfig& model, const WorkloadParams& params, std::uint64_t context,
+                                std::uint64_t new_tokens, const RoutingSource& routing);
 
 }  // namespace npusim::workloads

@@ -510,12 +510,14 @@ std::vector<DataflowMapping> dataflow_chain_candidates(const workloads::Graph& g
 }
 
 DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine, const MapperOptions& options,
-                             const DataflowConfirmer& confirm) {
+                             const DataflowConfirmer& confirm, const PrefillChunkBuilder& build_chunk,
+                             double build_below_seconds) {
   DataflowMapping none;
   const Chain chain = find_chain(graph);
   if (!chain.reason.empty()) {
     // Not a chain: pipeline its layers instead, where they fit on chip.
-    DataflowMapping layered = map_layer_pipeline(graph, machine, options);
+    DataflowMapping layered =
+        map_layer_pipeline(graph, machine, options, 0, kMaxJobInstructions, build_chunk, build_below_seconds);
     if (!layered.applies) layered.reason = fmt::format("{}, and as a layer pipeline: {}", chain.reason, layered.reason);
     return layered;
   }

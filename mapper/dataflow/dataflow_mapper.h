@@ -13,6 +13,7 @@
 // decoder layers go to the layer pipeline (layer_pipeline.h); anything else
 // is rejected with the reason.
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct DataflowStage {
   int wave = 0;  // weight-preload wave of a cube stage
   double cycles_per_micro_batch = 0;  // cost model: the pace of the stage
   double handoff_cycles = 0;          // cost model: a micro-batch's last work to its arrival downstream
+  std::size_t chunk = 0;  // a chunked prefill's chunk: `op` is in DataflowMapping::chunk_graphs[chunk]
 };
 
 // Consecutive decoder layers [first_layer, last_layer] that a step too
@@ -50,6 +52,11 @@ struct DataflowMapping {
   // for_each_dataflow_job; empty when `program` is the step.
   std::vector<LayerSegment> segments;
   std::size_t pipeline_stages = 0;  // a layer pipeline's stage count, to build its segments the same way
+  // A chunked prefill (chunked_prefill.h): each chunk's graph, whose ops
+  // `stages` name, and the hand-off slots between two stages; empty and 0
+  // when the step graph's own ops run.
+  std::vector<workloads::Graph> chunk_graphs;
+  std::size_t handoff_slots = 0;
   std::vector<arch::StreamQueueSpec> queues;
   std::vector<DataflowStage> stages;
   std::uint64_t micro_batches = 0, rows_per_micro_batch = 0;
@@ -62,14 +69,24 @@ struct DataflowMapping {
   Placement placement;
 };
 
+// The graph of one prefill chunk: `new_tokens` tokens per sequence after
+// `context` already cached (GraphContext), everything else as the step.
+// Given to the mapper by a caller that knows the model (a traced graph has
+// no such builder), so a prefill can be pipelined in chunks.
+using PrefillChunkBuilder = std::function<workloads::Graph(std::uint64_t context, std::uint64_t new_tokens)>;
+
 // Simulated seconds of one candidate mapping (the driver runs it on an idle
 // machine; the mapper never simulates).
 using DataflowConfirmer = std::function<double(const DataflowMapping&)>;
 
 // With options.search.confirm_top > 0 and a confirmer, an op chain's top
 // candidates by the cost model are simulated and the fastest is kept.
+// A prefill pipelined in chunks is not built when its estimate is no
+// faster than `build_below_seconds` (layer_pipeline.h).
 DataflowMapping map_dataflow(const workloads::Graph& graph, const MachineView& machine,
-                             const MapperOptions& options = MapperOptions{}, const DataflowConfirmer& confirm = {});
+                             const MapperOptions& options = MapperOptions{}, const DataflowConfirmer& confirm = {},
+                             const PrefillChunkBuilder& build_chunk = {},
+                             double build_below_seconds = std::numeric_limits<double>::infinity());
 
 // The `keep` best of the mappings the chain mapper weighs (micro-batch
 // size, preload waves, early arrival) by the cost model, best first; empty,

@@ -9,83 +9,18 @@
 
 #include "arch/address_map.h"
 #include "common/error.h"
+#include "mapper/dataflow/pipeline_sync.h"
 
 namespace npusim::mapper {
 namespace {
 
-using arch::Buffer;
-using arch::Instruction;
-using arch::Opcode;
-using arch::Pipe;
-
-constexpr Bytes kFlagBytes = 32;  // one flag word, to arrive at or poll a barrier
-
-// The stage of each op: decoder layers in equal runs, ops outside any layer
-// with the first stage before the layers and with the last after them.
-std::vector<std::size_t> stage_of_ops(const workloads::Graph& g, int layers, std::size_t stages) {
-  std::vector<std::size_t> stage(g.num_ops(), 0);
-  bool seen_layer = false;
-  for (auto id : g.topological_order()) {
-    const int layer = g.op(id).layer;
-    if (layer >= 0) {
-      seen_layer = true;
-      stage[id] = static_cast<std::size_t>(layer) * stages / static_cast<std::size_t>(layers);
-    } else {
-      stage[id] = seen_layer ? stages - 1 : 0;
-    }
-  }
-  return stage;
-}
-
-// The layer whose job an op goes with when a step is cut: its own, or for
-// an op outside the layers the first (before them) or the last (after).
-std::vector<int> layer_of_ops(const workloads::Graph& g, int layers) {
-  std::vector<int> of(g.num_ops(), 0);
-  bool seen_layer = false;
-  for (auto id : g.topological_order()) {
-    const int layer = g.op(id).layer;
-    seen_layer = seen_layer || layer >= 0;
-    of[id] = layer >= 0 ? layer : seen_layer ? layers - 1 : 0;
-  }
-  return of;
-}
-
-MachineView stage_view(const MachineView& m, std::size_t stages) {
-  MachineView v = m;
-  v.cube_cores = m.cube_cores / static_cast<int>(stages);
-  v.vector_cores = m.split_cores ? m.vector_cores / static_cast<int>(stages) : 0;
-  return v;
-}
-
-Instruction flag_transfer(Opcode op, Pipe pipe, Buffer src, Buffer dst, std::uint64_t address, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = pipe;
-  in.src = src;
-  in.dst = dst;
-  in.bytes = kFlagBytes;
-  in.gm_address = address;
-  in.op_tag = tag;
-  return in;
-}
-
-// Before the op: the core's first load waits for every core of the op before.
-void wait_at(std::vector<Instruction>& code, bool cube_core, std::uint64_t barrier, std::uint32_t tag) {
-  code.push_back(flag_transfer(Opcode::load, Pipe::mte2, Buffer::gm, cube_core ? Buffer::l1 : Buffer::ub, barrier, tag));
-}
-
-// After the op: the core arrives from each pipe that writes to GM. A pipe
-// runs its queue in order, so the arrival lands after every store the op
-// made on it (AIC: FixPipe, AIV: MTE3, a coupled core: both).
-void arrive_at(std::vector<Instruction>& code, bool split, bool cube_core, std::uint64_t barrier, std::uint32_t tag) {
-  if (cube_core) {
-    Instruction arrive = flag_transfer(Opcode::fixpipe, Pipe::fixpipe, Buffer::l0c, Buffer::gm, barrier, tag);
-    arrive.dtype = DType::fp32;
-    arrive.out_dtype = DType::fp16;
-    code.push_back(arrive);
-  }
-  if (!cube_core || !split) code.push_back(flag_transfer(Opcode::store, Pipe::mte3, Buffer::ub, Buffer::gm, barrier, tag));
-}
+using pipeline::arrive_at;
+using pipeline::barrier_seconds;
+using pipeline::cut_into_segments;
+using pipeline::layer_of_ops;
+using pipeline::stage_of_ops;
+using pipeline::stage_view;
+using pipeline::wait_at;
 
 // The cost model's time for `stages` stages: one micro-batch, so the ops
 // run one after another, each on its stage's cores, plus a barrier each.
@@ -93,7 +28,7 @@ double estimate(const workloads::Graph& g, const MachineView& m, const MapperOpt
   GemmTilingCache cache(options.search);
   double seconds = 0;
   for_each_kernel_job(g, stage_view(m, stages), cache, options, [&](Job& job) {
-    seconds += job.estimated_seconds + 2.0 * m.gm_hit_latency_cycles / m.core_clock_hz;
+    seconds += job.estimated_seconds + barrier_seconds(m);
   });
   return seconds;
 }
@@ -130,9 +65,7 @@ PipelineBuild build_pipeline(const workloads::Graph& g, const MachineView& m, co
   arch::Program& program = b.program;
   program.cube_cores.resize(static_cast<std::size_t>(m.cube_cores));
   program.vector_cores.resize(m.split_cores ? static_cast<std::size_t>(m.vector_cores) : 0);
-  // Arrivals per op: one per AIC and AIV, two per coupled core.
-  const auto group_cores =
-      static_cast<std::uint32_t>(m.split_cores ? sub.cube_cores + sub.vector_cores : 2 * sub.cube_cores);
+  const std::uint32_t group_cores = pipeline::arrivals_per_op(m, stages);
   std::optional<std::uint64_t> previous;  // the barrier of the op before
   std::uint32_t next_barrier = 0;
   std::size_t mapped = 0;
@@ -158,7 +91,7 @@ PipelineBuild build_pipeline(const workloads::Graph& g, const MachineView& m, co
         program = arch::Program{};
       }
       const std::size_t s = stage[job.op];
-      b.seconds += job.estimated_seconds + 2.0 * m.gm_hit_latency_cycles / m.core_clock_hz;
+      b.seconds += job.estimated_seconds + barrier_seconds(m);
       DataflowStage st;
       st.op = job.op;
       st.name = job.name;
@@ -197,82 +130,40 @@ PipelineBuild build_pipeline(const workloads::Graph& g, const MachineView& m, co
   return b;
 }
 
-// Consecutive layers in the fewest jobs of near-equal instructions, each at
-// most `cap` (every layer alone is within it).
-std::vector<LayerSegment> cut_into_segments(const std::vector<std::uint64_t>& layer_instructions, std::uint64_t cap) {
-  std::uint64_t total = 0;
-  for (auto n : layer_instructions) total += n;
-  const std::size_t layers = layer_instructions.size();
-  for (std::size_t jobs = static_cast<std::size_t>((total + cap - 1) / cap); jobs <= layers; ++jobs) {
-    // A layer goes to the job its middle instruction falls in at an even split.
-    std::vector<LayerSegment> segments;
-    std::uint64_t before = 0;
-    std::size_t last_job = 0;
-    bool fits = true;
-    for (std::size_t l = 0; l < layers; ++l) {
-      const double middle = static_cast<double>(before) + static_cast<double>(layer_instructions[l]) / 2.0;
-      const auto job = std::min(jobs - 1, static_cast<std::size_t>(middle * static_cast<double>(jobs) /
-                                                                   static_cast<double>(total)));
-      if (segments.empty() || job != last_job) {
-        LayerSegment seg;
-        seg.first_layer = static_cast<int>(l);
-        segments.push_back(seg);
-        last_job = job;
-      }
-      segments.back().last_layer = static_cast<int>(l);
-      segments.back().instructions += layer_instructions[l];
-      fits = fits && segments.back().instructions <= cap;
-      before += layer_instructions[l];
+// The stage counts to weigh: the one asked for, or those among 1-4 that
+// divide the cube cores and leave every stage a layer; empty with the
+// reason when the one asked for does not.
+std::vector<std::size_t> stage_candidates(const MachineView& m, int layers, std::size_t stages, std::string& why) {
+  if (stages > 0) {
+    if (m.cube_cores % static_cast<int>(stages) != 0 || stages > static_cast<std::size_t>(layers)) {
+      why = fmt::format("{} stages do not split {} cube cores and {} layers evenly", stages, m.cube_cores, layers);
+      return {};
     }
-    if (fits) return segments;
+    return {stages};
   }
-  std::vector<LayerSegment> one_each(layers);
-  for (std::size_t l = 0; l < layers; ++l) {
-    one_each[l].first_layer = one_each[l].last_layer = static_cast<int>(l);
-    one_each[l].instructions = layer_instructions[l];
+  std::vector<std::size_t> candidates;
+  for (std::size_t s = 1; s <= 4; ++s) {
+    if (m.cube_cores % static_cast<int>(s) == 0 && s <= static_cast<std::size_t>(layers)) candidates.push_back(s);
   }
-  return one_each;
+  return candidates;
 }
 
-}  // namespace
-
-DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
-                                   std::size_t stages, std::uint64_t max_job_instructions) {
+// The step as one micro-batch on `stages` stages (0: the fastest by the
+// cost model).
+DataflowMapping map_one_micro_batch(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
+                                    std::size_t stages, int layers, std::uint64_t max_job_instructions,
+                                    const std::string& why_one) {
   DataflowMapping d;
-  int layers = 0;
-  for (auto id : g.topological_order()) layers = std::max(layers, g.op(id).layer + 1);
-  if (layers == 0) {
-    d.reason = "the graph has no decoder layers to pipeline";
-    return d;
-  }
   // Activations stay on chip: every op's must fit the share of the L2/SRAM
   // that dataflow may use (the same budget as the stream queues).
-  const double budget = 0.5 * static_cast<double>(m.sram_capacity > 0 ? m.sram_capacity : m.l2_capacity);
-  for (auto id : g.topological_order()) {
-    const auto& op = g.op(id);
-    const double act = static_cast<double>(op.bytes_read.activation + op.bytes_written.activation);
-    if (act > budget) {
-      d.reason = fmt::format("op '{}' moves {:.0f} B of activations, more than the {:.0f} B on chip", op.name, act,
-                             budget);
-      return d;
-    }
-  }
+  d.reason = pipeline::activations_off_chip(g, m);
+  if (!d.reason.empty()) return d;
   if (g.num_ops() >= arch::kBarriers) {
     d.reason = fmt::format("{} ops need more barriers than the {} the address map has", g.num_ops(), arch::kBarriers);
     return d;
   }
-  std::vector<std::size_t> candidates;
-  if (stages > 0) {
-    if (m.cube_cores % static_cast<int>(stages) != 0 || stages > static_cast<std::size_t>(layers)) {
-      d.reason = fmt::format("{} stages do not split {} cube cores and {} layers evenly", stages, m.cube_cores, layers);
-      return d;
-    }
-    candidates = {stages};
-  } else {
-    for (std::size_t s = 1; s <= 4; ++s) {
-      if (m.cube_cores % static_cast<int>(s) == 0 && s <= static_cast<std::size_t>(layers)) candidates.push_back(s);
-    }
-  }
+  const std::vector<std::size_t> candidates = stage_candidates(m, layers, stages, d.reason);
+  if (candidates.empty()) return d;
   double best = std::numeric_limits<double>::infinity();
   for (std::size_t s : candidates) {
     const double seconds = candidates.size() == 1 ? 0.0 : estimate(g, m, options, s);
@@ -297,9 +188,9 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
   const MachineView sub = stage_view(m, stages);
   d.reason = fmt::format(
       "{} ops of {} layers in {} stage{} of {} cube + {} vector cores, ordered by cross-core barriers, activations on "
-      "chip through the L2; one micro-batch per step (its tokens cannot be split), so more stages would only idle "
-      "cores",
-      d.stages.size(), layers, stages, stages == 1 ? "" : "s", sub.cube_cores, sub.vector_cores);
+      "chip through the L2; one micro-batch per step ({}), so the stages do not overlap and more stages would only "
+      "idle cores",
+      d.stages.size(), layers, stages, stages == 1 ? "" : "s", sub.cube_cores, sub.vector_cores, why_one);
   if (b.kept) {
     d.program = std::move(b.program);
     return d;
@@ -317,8 +208,113 @@ DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView&
   return d;
 }
 
+// Chunk counts to weigh for a prefill of `tokens` tokens: the one asked
+// for, or powers of two from 2 while a chunk keeps at least 64 tokens (a
+// chunk's GEMMs need rows to keep the cube busy) and at most 16 chunks.
+std::vector<std::size_t> chunk_candidates(std::uint64_t tokens, std::uint64_t asked) {
+  if (asked > 1) return {static_cast<std::size_t>(asked)};
+  std::vector<std::size_t> out;
+  for (std::size_t c = 2; c <= 16 && tokens % c == 0 && tokens / c >= 64; c *= 2) out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+DataflowMapping map_layer_pipeline(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
+                                   std::size_t stages, std::uint64_t max_job_instructions,
+                                   const PrefillChunkBuilder& build_chunk, double build_below_seconds) {
+  const int layers = pipeline::layer_count(g);
+  if (layers == 0) {
+    DataflowMapping d;
+    d.reason = "the graph has no decoder layers to pipeline";
+    return d;
+  }
+  if (stages == 0) stages = static_cast<std::size_t>(options.pipeline.stages);
+  const auto& ctx = g.context;
+  const std::uint64_t asked = options.pipeline.prefill_chunks;
+  std::string why_one;
+  if (ctx.phase != workloads::Phase::prefill) {
+    why_one = fmt::format("a decode step has {} token{} per sequence, nothing to split", ctx.new_tokens,
+                          ctx.new_tokens == 1 ? "" : "s");
+  } else if (!build_chunk) {
+    why_one = "the graph came with no way to rebuild it in chunks of tokens (a traced or explicit graph, a routing "
+              "trace or a compression plan), so its tokens are not split";
+  } else if (asked == 1) {
+    why_one = "pipeline.prefill_chunks: 1 was asked for";
+  }
+  if (!why_one.empty()) return map_one_micro_batch(g, m, options, stages, layers, max_job_instructions, why_one);
+
+  // A prefill that can be chunked: every (stages, chunks) by the cost
+  // model, one micro-batch among them unless chunks were asked for.
+  std::string why;
+  const std::vector<std::size_t> stage_options = stage_candidates(m, layers, stages, why);
+  if (stage_options.empty()) {
+    DataflowMapping d;
+    d.reason = why;
+    return d;
+  }
+  const std::size_t slots = static_cast<std::size_t>(options.pipeline.handoff_slots);
+  struct Candidate {
+    std::size_t stages = 0, chunks = 1;
+    double seconds = 0;
+  };
+  std::vector<Candidate> weighed;
+  std::string rejected;
+  for (std::size_t s : stage_options) {
+    if (asked == 0 && pipeline::activations_off_chip(g, m).empty()) {
+      weighed.push_back({s, 1, estimate(g, m, options, s)});
+    }
+    for (std::size_t c : chunk_candidates(ctx.new_tokens, asked)) {
+      const ChunkedPrefillEstimate e =
+          estimate_chunked_prefill(g, build_chunk, m, options, s, c, slots, max_job_instructions);
+      if (e.reason.empty()) weighed.push_back({s, c, e.seconds});
+      else if (rejected.empty()) rejected = fmt::format("{} chunks on {} stages: {}", c, s, e.reason);
+    }
+  }
+  std::sort(weighed.begin(), weighed.end(),
+            [](const Candidate& a, const Candidate& b) { return a.seconds < b.seconds; });
+  std::string summary;
+  for (std::size_t i = 0; i < weighed.size() && i < 4; ++i) {
+    summary += fmt::format("{}{}x{} {:.2f} us", summary.empty() ? "" : ", ", weighed[i].stages, weighed[i].chunks,
+                           weighed[i].seconds * 1e6);
+  }
+  DataflowMapping d;
+  d.reason = weighed.empty() ? (rejected.empty() ? pipeline::activations_off_chip(g, m) : rejected) : std::string{};
+  if (!weighed.empty() && weighed.front().seconds >= build_below_seconds) {
+    // Building a large step's pipeline costs a mapping pass over every
+    // chunk; one that would not be chosen is not built.
+    d.reason = fmt::format(
+        "its fastest by the cost model, {} stage{} x {} chunk{}, is estimated {:.2f} us, no faster than "
+        "kernel-by-kernel's {:.2f} us, so it was not built (each chunk re-reads its stage's weights; stages x chunks, "
+        "fastest first: {})",
+        weighed.front().stages, weighed.front().stages == 1 ? "" : "s", weighed.front().chunks,
+        weighed.front().chunks == 1 ? "" : "s", weighed.front().seconds * 1e6, build_below_seconds * 1e6, summary);
+    return d;
+  }
+  // The fastest that can be built (one past the instruction cap cannot).
+  std::string skipped;
+  for (const Candidate& c : weighed) {
+    d = c.chunks == 1 ? map_one_micro_batch(g, m, options, c.stages, layers, max_job_instructions,
+                                            "the cost model found one micro-batch fastest")
+                      : map_chunked_prefill(g, build_chunk, m, options, c.stages, c.chunks, slots,
+                                            max_job_instructions);
+    if (d.applies) break;
+    skipped += fmt::format("; {} stages x {} chunks skipped: {}", c.stages, c.chunks, d.reason);
+  }
+  if (d.applies && weighed.size() > 1) {
+    d.reason += fmt::format(" (cost model, stages x chunks, fastest first: {}{})", summary, skipped);
+  } else if (!d.applies && !skipped.empty()) {
+    d.reason = skipped.substr(2);
+  }
+  return d;
+}
+
 void for_each_dataflow_job(const workloads::Graph& g, const MachineView& m, const MapperOptions& options,
                            const DataflowMapping& d, const std::function<void(const arch::Program&)>& on_job) {
+  if (!d.chunk_graphs.empty()) {
+    for_each_chunked_job(m, options, d, on_job);
+    return;
+  }
   if (d.segments.empty()) {
     on_job(d.program);
     return;

@@ -15,12 +15,15 @@
 // their first load; the last op of a stage hands the residual stream to the
 // next stage the same way, through the L2, on chip.
 //
-// A graph step is one micro-batch: its tokens are not split (attention
-// needs every earlier key, and the graph folds sequences into M), so the
-// stages fill and drain once per step and never overlap. More stages
-// therefore only leave cores idle, and the cost model chooses one unless
-// told otherwise; the mapping states this. Graphs whose activations do not
-// fit on chip are rejected naming the op.
+// A decode step, or a graph that cannot be rebuilt in chunks of tokens
+// (ONNX), is one micro-batch: batch-1 decode has one token, and the graph
+// folds sequences into M, so the stages fill and drain once per step and
+// never overlap. More stages therefore only leave cores idle, and the cost
+// model chooses one unless told otherwise; the mapping states this. A
+// prefill whose chunks the caller can build is split into chunks that do
+// overlap (chunked_prefill.h), when the cost model finds that faster or the
+// mapper options ask for it. Graphs whose activations do not fit on chip
+// are rejected naming the op.
 //
 // A job's program is held in memory whole, so a step past a cap of
 // instructions is not kept as one job: the count is taken while the ops
@@ -34,7 +37,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 
+#include "mapper/dataflow/chunked_prefill.h"
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/kernel_mapper.h"
 
@@ -45,11 +50,20 @@ namespace npusim::mapper {
 // cap, while Llama-3-8B decode (35 M instructions) ran.
 inline constexpr std::uint64_t kMaxJobInstructions = 40'000'000;
 
-// stages = 0: the count the cost model finds fastest among the divisors of
-// the cube-core count that leave every stage a layer.
+// stages = 0: options.pipeline.stages, and when that is 0 too, the count
+// the cost model finds fastest among the divisors of the cube-core count
+// that leave every stage a layer. A prefill with a
+// `build_chunk` is split into options.pipeline.prefill_chunks chunks
+// (chunked_prefill.h); 0 lets the cost model weigh every stage and chunk
+// count, one micro-batch included, and the mapping names the fastest few;
+// when even the fastest is estimated no faster than `build_below_seconds`
+// (kernel-by-kernel's time, for --mapping auto), it is not built and the
+// mapping does not apply, saying so.
 DataflowMapping map_layer_pipeline(const workloads::Graph& graph, const MachineView& machine,
                                    const MapperOptions& options, std::size_t stages = 0,
-                                   std::uint64_t max_job_instructions = kMaxJobInstructions);
+                                   std::uint64_t max_job_instructions = kMaxJobInstructions,
+                                   const PrefillChunkBuilder& build_chunk = {},
+                                   double build_below_seconds = std::numeric_limits<double>::infinity());
 
 // Hands each job of a dataflow mapping to `on_job` in order: the mapping's
 // program, or, for a step cut into segments, each segment's program, built

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "arch/machine.h"
 #include "common/dtype.h"
 #include "common/error.h"
+#include "mapper/dataflow/chunked_prefill.h"
 #include "mapper/dataflow/dataflow_mapper.h"
 #include "mapper/dataflow/layer_pipeline.h"
 #include "mapper/compression/run_plan.h"
@@ -221,6 +223,21 @@ int command_run(const RunOptions& o) {
   r.fidelity = o.fidelity;
   r.core_clock_hz = hw.machine.core.clock.hz();
 
+  // A generated model's prefill can be rebuilt in chunks of tokens, for a
+  // layer pipeline that streams them through its stages. Not a traced graph
+  // or explicit one (their shapes are fixed), nor one whose routing comes
+  // from a trace (it covers the step's tokens, not a chunk's) or that a
+  // compression plan rewrote (the chunks would miss its formats).
+  mapper::PrefillChunkBuilder build_chunk;
+  std::shared_ptr<workloads::RoutingSource> chunk_routing;
+  if (workload.params.phase == workloads::Phase::prefill && workload.model.family != "onnx" &&
+      workload.model.family != "graph" && workload.params.routing_trace.empty() && !compression) {
+    chunk_routing = workloads::make_routing(workload.model, workload.params);
+    build_chunk = [&workload, chunk_routing](std::uint64_t context, std::uint64_t tokens) {
+      return workloads::build_prefill_chunk_graph(workload.model, workload.params, context, tokens, *chunk_routing);
+    };
+  }
+
   std::unique_ptr<SampledRun> sampled;
   if (o.fidelity == "sampled") sampled = std::make_unique<SampledRun>(machine, sampling_opts, workload.graphs.size());
   std::size_t next_sampled_step = 0;
@@ -243,21 +260,29 @@ int command_run(const RunOptions& o) {
       sampled->begin_step(graph);
       include = [&](const workloads::Op& op) { return sampled->simulates(op); };
     }
+    // Kernel-by-kernel jobs are mapped and run one at a time (a model's
+    // programs together do not fit in memory); the estimate is only needed
+    // up front when dataflow is a real alternative. For auto on a prefill
+    // that may be pipelined in chunks it comes first, so a chunked pipeline
+    // that would lose is not built (a pass over every chunk of a large model).
+    double kernel_estimate = 0;
+    bool kernel_estimated = false;
+    const auto estimate_kernel = [&]() {
+      mapper::for_each_kernel_job(graph, view, tilings, mapper_options,
+                                  [&](mapper::Job& job) { kernel_estimate += job.estimated_seconds; });
+      kernel_estimated = true;
+    };
+    if (o.mapping == "auto" && build_chunk && machine.streams()) estimate_kernel();
     mapper::DataflowMapping dataflow;
     if (o.mapping != "kernel" && !machine.streams()) {
       dataflow.reason = hw.file + ": no network port serves the HBM tier, where the stream queues and barriers of "
                                   "dataflow are routed";
     } else if (o.mapping != "kernel") {
-      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow);
+      dataflow = mapper::map_dataflow(graph, view, mapper_options, confirm_dataflow, build_chunk,
+                                      kernel_estimated ? kernel_estimate
+                                                       : std::numeric_limits<double>::infinity());
     }
-    // Kernel-by-kernel jobs are mapped and run one at a time (a model's
-    // programs together do not fit in memory); the estimate is only needed
-    // up front when dataflow is a real alternative, and such graphs are small.
-    double kernel_estimate = 0;
-    if (dataflow.applies) {
-      mapper::for_each_kernel_job(graph, view, tilings, mapper_options,
-                                  [&](mapper::Job& job) { kernel_estimate += job.estimated_seconds; });
-    }
+    if (dataflow.applies && !kernel_estimated) estimate_kernel();
     const mapper::ModeChoice mode = mapper::choose_mode(o.mapping, kernel_estimate, dataflow);
     if (step == 0) r.mapping_reason = mode.reason;
     if (mode.dataflow) {
@@ -290,7 +315,7 @@ int command_run(const RunOptions& o) {
       res.name = "dataflow:" + graph.name();
       res.kind = "DataflowPipeline";
       for (const auto& st : dataflow.stages) {
-        const auto& op = graph.op(st.op);
+        const auto& op = mapper::pipeline_op(graph, dataflow, st);
         res.flops += static_cast<double>(op.flops);
         res.bytes += static_cast<double>(op.bytes_read.total() + op.bytes_written.total());
       }
