@@ -20,6 +20,20 @@ inline arch::Instruction flag_instruction(arch::Opcode op, arch::Pipe src, arch:
   return in;
 }
 
+// A cross-core flag between an AIC and one of its AIVs: `partner` is the
+// other core's index within the core group (0 the AIC, 1.. its AIVs), and
+// the instruction sits in the queue of `pipe` on this core.
+inline arch::Instruction cross_flag_instruction(arch::Opcode op, arch::Pipe pipe, int partner, std::uint8_t id,
+                                                std::uint32_t tag) {
+  arch::Instruction in;
+  in.op = op;
+  in.pipe = pipe;
+  in.partner = partner;
+  in.event_id = id;
+  in.op_tag = tag;
+  return in;
+}
+
 // MTE1 moving one operand tile from L1 into an L0A or L0B slot.
 inline arch::Instruction load_l0_instruction(arch::Buffer dst, Bytes bytes, std::uint32_t l1_offset,
                                              std::uint32_t l0_offset, DType dtype, std::uint32_t tag) {

@@ -57,13 +57,7 @@ Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t t
   return flag_instruction(op, src, dst, id, tag);
 }
 Instruction cross(Opcode op, Pipe pipe, int partner, std::uint8_t id, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = pipe;
-  in.partner = partner;
-  in.event_id = id;
-  in.op_tag = tag;
-  return in;
+  return cross_flag_instruction(op, pipe, partner, id, tag);
 }
 Instruction gm_transfer(Opcode op, std::uint64_t address, Bytes bytes, Buffer on_chip, std::uint32_t offset,
                         DType dtype, std::uint32_t tag) {

@@ -38,13 +38,7 @@ Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t t
   return flag_instruction(op, src, dst, id, tag);
 }
 Instruction cross(Opcode op, Pipe pipe, int partner, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = pipe;
-  in.partner = partner;
-  in.event_id = kCrossTiles;
-  in.op_tag = tag;
-  return in;
+  return cross_flag_instruction(op, pipe, partner, kCrossTiles, tag);
 }
 
 struct Layout {

@@ -19,13 +19,7 @@ using arch::Pipe;
 constexpr Bytes kSlotAlignment = 512;
 
 Instruction cross(Opcode op, Pipe pipe, int partner, std::uint8_t id, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = pipe;
-  in.partner = partner;
-  in.event_id = id;
-  in.op_tag = tag;
-  return in;
+  return cross_flag_instruction(op, pipe, partner, id, tag);
 }
 Instruction flag(Opcode op, Pipe src, Pipe dst, std::uint8_t id, std::uint32_t tag) {
   return flag_instruction(op, src, dst, id, tag);
