@@ -101,7 +101,7 @@ GemmProblem gemm_problem_for(const workloads::Graph& graph, workloads::OpId id, 
   p.c_dtype = op.outputs.empty() ? a.dtype : graph.tensor(op.outputs.front()).dtype;
   p.c_dtype = fixpipe_output_dtype(graph, id).value_or(p.c_dtype);
   apply_operand_formats(graph, id, p);
-  if (placement.expansion_workspace_bytes > 0) route_weight_expansion(graph, id, placement.expansion_workspace_address, p);
+  if (placement.expansion_workspace_bytes > 0) route_operand_expansion(graph, id, placement.expansion_workspace_address, p);
   p.a_address = placement.read_address(a_id);
   p.b_address = placement.read_address(b_id);
   p.c_address = op.outputs.empty() ? 0 : placement.tensors.at(op.outputs.front()).address;
@@ -133,10 +133,18 @@ Placement for_each_kernel_job(const workloads::Graph& graph, const MachineView& 
   // The workspace only when a fused job runs, so an all-unfused mapping
   // places every tensor exactly where it did before fusion existed.
   const bool fused = !fusions.attention.empty() || !fusions.swiglu.empty();
-  // On split cores the AIVs expand weights the cube cannot read through
-  // slots of their own (mapper/gemm/gemm_expansion.h).
+  // On split cores the AIVs expand weights the cube cannot read, and the
+  // quantized KV cache an unfused attention matmul reads, through slots of
+  // their own (mapper/gemm/gemm_expansion.h).
+  auto unfused_attention_expands = [&] {
+    for (workloads::OpId id : graph.topological_order()) {
+      if (fusions.absorbed.count(id) || fusions.attention.count(id)) continue;
+      if (kv_cache_expands_on_vector_path(graph, id)) return true;
+    }
+    return false;
+  };
   const bool expands = machine.split_cores && expanding_vector_cores_per_cube(machine) > 0 &&
-                       any_weight_expands_on_vector_path(graph);
+                       (any_weight_expands_on_vector_path(graph) || unfused_attention_expands());
   Placement placement = place_tensors(graph, machine, options.placement, fused ? fusion_workspace_bytes(machine) : 0,
                                       expands ? gemm_expansion_workspace_bytes(machine) : 0);
   if (relocate) relocate(placement);

@@ -124,9 +124,40 @@ bool any_weight_expands_on_vector_path(const Graph& graph) {
   return false;
 }
 
-void route_weight_expansion(const Graph& graph, OpId id, std::uint64_t workspace_address, GemmProblem& p) {
+bool kv_cache_expands_on_vector_path(const Graph& graph, OpId id) {
   const auto& op = graph.op(id);
-  if (!op.weight) return;
+  if (op.weight || !is_attention(op.kind) || !op.matmul) return false;
+  const auto cache_id = kv_input(graph, op);
+  return cache_id && graph.tensor(*cache_id).kv_format.expand_passes > 0;
+}
+
+std::vector<VectorPass> kv_expansion_passes(const Graph& graph, OpId id) {
+  if (!kv_cache_expands_on_vector_path(graph, id)) return {};
+  const auto& op = graph.op(id);
+  const auto& cache = graph.tensor(*kv_input(graph, op));
+  const std::uint64_t cached = cache.shape[2];
+  const std::uint64_t keys = op.kind == OpKind::AttentionScore ? op.matmul->n : op.matmul->k;
+  const std::uint64_t quantized = cached - std::min<std::uint64_t>(cached, cache.kv_format.full_precision_tokens);
+  if (quantized == 0 || keys == 0) return {};
+  // Only the quantized tokens need dequantizing: the pivots (the first
+  // full_precision_tokens) and the fresh tokens are stored at the cube's
+  // precision and are only copied into the slot. A panel is a contiguous
+  // run of elements split evenly among the AIVs, not a run of tokens, so
+  // every element of a panel gets the quantized fraction of a pass (the
+  // element count the alongside path dequantizes, spread over all panels).
+  const double fraction = std::min(1.0, static_cast<double>(quantized) / static_cast<double>(keys));
+  return {{arch::VectorOpKind::dequantize, cache.kv_format.expand_passes * fraction}};
+}
+
+void route_operand_expansion(const Graph& graph, OpId id, std::uint64_t workspace_address, GemmProblem& p) {
+  const auto& op = graph.op(id);
+  if (!op.weight) {
+    auto passes = kv_expansion_passes(graph, id);
+    if (passes.empty()) return;
+    p.b_expand_passes = std::move(passes);
+    p.b_workspace_address = workspace_address;
+    return;
+  }
   const auto& f = graph.tensor(*op.weight).weight_format;
   if (!expands_on_vector_path(f)) return;
   p.b_expand_passes = weight_expansion_passes(f);
@@ -158,7 +189,8 @@ OperandWork operand_work(const Graph& graph, OpId id, const GemmProblem& p) {
     const auto cache_id = is_attention(op.kind) ? kv_input(graph, op) : std::nullopt;
     if (!cache_id) return work;
     const auto& cache = graph.tensor(*cache_id);
-    if (cache.kv_format.expand_passes <= 0) return work;
+    // Dequantized through the workspace by the GEMM's own lowering on split cores.
+    if (cache.kv_format.expand_passes <= 0 || p.b_expanded_by_vector()) return work;
     const std::uint64_t cached = cache.shape[2], width = cache.shape[3];
     const std::uint64_t quantized = cached - std::min<std::uint64_t>(cached, cache.kv_format.full_precision_tokens);
     VectorProblem v = on_chip(b_items * quantized * width, p.b_dtype);

@@ -6,9 +6,10 @@
 //   apply_operand_formats  for every matmul (already, from gemm_problem_for):
 //                          precisions, stored bytes of B, cube sparsity, and
 //                          shapes shrunk by structured pruning;
-//   route_weight_expansion on split cores, when the placement reserved the
+//   route_operand_expansion on split cores, when the placement reserved the
 //                          expansion workspace: moves a weight's dequantize
-//                          and decompress into the GEMM's own AIC<->AIV
+//                          and decompress, or a quantized KV cache's
+//                          dequantize, into the GEMM's own AIC<->AIV
 //                          pipeline (mapper/gemm/gemm_expansion.h);
 //   operand_work           for every matmul: vector work that runs in the
 //                          same job as the GEMM (dequantize and decompress
@@ -67,7 +68,13 @@
 //   gathered row of a core's panel is bn contiguous elements).
 // - An attention matmul reads the KV cache as stored (kv_storage's moved
 //   bytes, scales and layout included) and dequantizes the quantized tokens
-//   on the vector unit.
+//   on the vector unit. Unfused on split cores that is the weights' AIC<->AIV
+//   workspace pipeline: HBM sees the stored cache, the AIC's port dense K/V
+//   panels (every panel element gets the quantized fraction of a pass, see
+//   kv_expansion_passes). Unfused on coupled cores it runs alongside, as for
+//   weights. Fused attention (mapper/attention/, fused_attention_jobs) has no
+//   expansion pipeline of its own on either core style: it loads the stored
+//   cache into the AIC and dequantizes alongside (operand_work), as before.
 #include <optional>
 #include <vector>
 
@@ -103,12 +110,19 @@ std::vector<VectorPass> weight_expansion_passes(const workloads::WeightFormat& f
 // decompression engine in the load path).
 bool expands_on_vector_path(const workloads::WeightFormat& format);
 bool any_weight_expands_on_vector_path(const workloads::Graph& graph);
-// On split cores: gives `problem` the expansion passes of its weight and the
-// workspace they go through, so emit_gemm runs them as an AIC<->AIV
-// pipeline (mapper/gemm/gemm_expansion.h) and operand_work leaves them out.
-// Nothing for a weight the vector unit need not expand.
-void route_weight_expansion(const workloads::Graph& graph, workloads::OpId op, std::uint64_t workspace_address,
-                            GemmProblem& problem);
+// An attention matmul (score or context) whose B is a quantized KV cache the
+// vector unit dequantizes.
+bool kv_cache_expands_on_vector_path(const workloads::Graph& graph, workloads::OpId op);
+// The passes per element of such a matmul's B: the cache's dequantize pass
+// times the fraction of B's keys that are quantized; empty otherwise.
+std::vector<VectorPass> kv_expansion_passes(const workloads::Graph& graph, workloads::OpId op);
+// On split cores: gives `problem` the expansion passes of its B (a weight,
+// or a quantized KV cache) and the workspace they go through, so emit_gemm
+// runs them as an AIC<->AIV pipeline (mapper/gemm/gemm_expansion.h) and
+// operand_work leaves them out. Nothing for a B the vector unit need not
+// expand.
+void route_operand_expansion(const workloads::Graph& graph, workloads::OpId op, std::uint64_t workspace_address,
+                             GemmProblem& problem);
 
 // Vector work to run on the vector pipes in the GEMM's own job (emit_vector
 // into the same Program), already sized for `problem` after

@@ -64,6 +64,9 @@ std::vector<Job> fused_attention_jobs(const workloads::Graph& graph, const Atten
   AttentionProblem p;
   p.score = gemm_problem_for(graph, chain.score, placement);
   p.context = gemm_problem_for(graph, chain.context, placement);
+  // Fused attention has no AIC<->AIV expansion pipeline of its own: a
+  // quantized cache is dequantized alongside (operand_work below).
+  for (GemmProblem* g : {&p.score, &p.context}) g->b_expand_passes.clear();
   const auto& score_op = graph.op(chain.score);
   p.causal = score_op.causal;
   if (p.causal) {

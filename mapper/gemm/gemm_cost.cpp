@@ -5,6 +5,7 @@
 
 #include "arch/address_map.h"
 #include "common/error.h"
+#include "mapper/gemm/gemm_expansion.h"
 
 namespace npusim::mapper {
 namespace {
@@ -50,6 +51,8 @@ struct Terms {
   double block_load = 0;      // MTE2 cycles of one block's streamed panels
   double block_store = 0;     // FixPipe cycles of one block
   double l0_moves = 0;        // MTE1 cycles of one block
+  double block_expand = 0;    // the AIVs' cycles to expand one block's B panels (gemm_expansion.h)
+  double expand_fill = 0;     // one expanded panel's round trip, AIV load to the AIC's L1
   double strips = 0;          // A strip refills on the busiest core (a-resident)
   double strip_load = 0;      // MTE2 cycles of one strip
   double memory_seconds = 0;  // unique bytes at peak HBM rate
@@ -141,6 +144,37 @@ Terms terms(const GemmProblem& p, const GemmTiling& t, const MachineView& machin
     const double chunks = std::ceil(rows * cols * c_bytes / static_cast<double>(std::max<Bytes>(1, machine.gm_chunk)));
     x.block_store += rows * cols * c_bytes / machine.gm_read_Bpc + chunks * machine.gm_hit_latency_cycles;
   }
+  if (p.b_expanded_by_vector()) {
+    // The AIC's B panels hit L2 but wait for the AIVs (gemm_expansion.h).
+    // Per panel each AIV loads its share of the stored bytes (misses, the
+    // AIVs together at the core's HBM share), runs the passes at the vector
+    // width and stores the dense share; its UB double-buffers, so the
+    // slowest step paces it. And only kExpansionSlots panels are in flight
+    // between the AIVs and the AIC: a panel's whole round trip (the steps
+    // one after another, then the AIC's load) is shared by that many. Without
+    // this the search took small panels for free while their hand-offs set
+    // the pace (Llama-2-7B decode Q.K^T at context 2048 over an int8 cache:
+    // bn=48, bk1=64, estimated 5.5 us, simulated 13.8 us; with it bn=176,
+    // bk1=128, estimated 6.7 us, simulated 7.8 us). Wide panels are still
+    // estimated 10-20% short (w4a8 q_proj bn=176, bk1=256: 6.7 vs 7.7 us).
+    const double aivs = std::max(1, expanding_vector_cores_per_cube(machine));
+    const double share = panel_k * cols / aivs;
+    const double core_Bpc = memory_Bps > 0 ? memory_Bps / machine.core_clock_hz / active : 0.0;
+    double passes = 0;
+    for (const VectorPass& pass : p.b_expand_passes) passes += std::ceil(pass.per_element - 1e-9);
+    const double vector_rate = static_cast<double>(machine.vector_width_bytes) / element_bytes(p.b_dtype);
+    // Two UB slots: two loads in flight share the miss latency; the dense
+    // stores land in L2 (the workspace stays there).
+    const double stored_share = share * b_stored_bytes;
+    const double load_latency = load_cycles(stored_share, machine, core_Bpc / aivs, 1.0);
+    const double load = std::max(load_latency / 2.0, core_Bpc > 0 ? stored_share * aivs / core_Bpc : 0.0);
+    const double expand = share * passes / vector_rate;
+    const double store = machine.gm_hit_latency_cycles + share * element_bytes(p.b_dtype) / machine.gm_write_Bpc;
+    const double aic_load = load_cycles(panel_k * cols * b_bytes, machine, x.b_share_Bpc, 0.0);
+    const double round_trip = load_latency + expand + store + aic_load;
+    x.block_expand = k_panels * std::max({load, expand, store, round_trip / kExpansionSlots});
+    x.expand_fill = round_trip;
+  }
   x.l0_moves = static_cast<double>(part_k) *
                (t.bm * a_bytes / machine.l1_to_l0a_Bpc + t.bn * element_bytes(p.b_dtype) / machine.l1_to_l0b_Bpc);
   if (t.a_resident || t.b_resident) {
@@ -175,7 +209,7 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
   cost.cube_cycles_per_core = x.rounds * x.block_cube;
   cost.load_cycles_per_core = x.rounds * x.block_load + x.strips * x.strip_load;
   cost.gm_bytes = x.gm_bytes;
-  const double steady = std::max({x.block_cube, x.block_load, x.l0_moves});
+  const double steady = std::max({x.block_cube, x.block_load, x.l0_moves, x.block_expand});
   // Not hidden: the first panel's load before the cube can start, and the
   // last block's store after it ends. A strip refill rides along with its
   // first block's B panels (emit_gemm), so only what that block's loads
@@ -186,7 +220,9 @@ GemmCost estimate_gemm(const GemmProblem& p, const GemmTiling& t, const MachineV
       : t.a_resident
           ? 0.0
           : load_cycles(panel_k * std::min<std::uint64_t>(t.bm, p.m) * a_bytes, machine, x.hbm_share_Bpc, x.a_miss);
-  const double first_b = x.block_load / std::max(1.0, static_cast<double>(gemm_panels_per_part(p, t)));
+  // An expanded B's first panel makes the whole round trip before the AIC can load it.
+  const double first_b =
+      std::max(x.block_load / std::max(1.0, static_cast<double>(gemm_panels_per_part(p, t))), x.expand_fill);
   const double strip_exposed = x.strips * std::max(0.0, x.block_load + x.strip_load - steady);
   const double core_cycles = x.rounds * steady + first_load + first_b + strip_exposed +
                              x.block_store * (t.l0c_double_buffer ? 1.0 : x.rounds);
