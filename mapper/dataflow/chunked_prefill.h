@@ -34,8 +34,9 @@
 // What chunking costs: every chunk re-reads its stage's weights (the L2 may
 // keep some), and a chunk's GEMMs have T/C rows. What it saves: the
 // chunks' causal attention spans (C+1)/(2C) of the T x T score and context
-// rectangles one micro-batch's graph counts, and the stages overlap. The head (final norm, lm_head) runs for the last chunk only:
-// the step's output is its last token.
+// rectangles one micro-batch's graph counts, and the stages overlap. The
+// head (final norm, lm_head) runs for the last chunk only: the step's
+// output is its last token.
 //
 // A step past the instruction cap (layer_pipeline.h) is cut into jobs of
 // whole layers, each a pipeline of its own over every chunk on all stages
