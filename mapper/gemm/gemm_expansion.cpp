@@ -130,26 +130,9 @@ void emit_b_expansion(const GemmProblem& p, const std::vector<ExpandedPanel>& pa
 
         code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::vector, s, tag));
         code.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, s, tag));
-        for (const VectorPass& pass : p.b_expand_passes) {
-          // A pass of r operations per element is r sweeps of the tile, the
-          // last partial (an engine r times slower than the vector unit).
-          for (double left = pass.per_element; left > 1e-9; left -= 1.0) {
-            Instruction v;
-            v.op = Opcode::vector_op;
-            v.pipe = Pipe::vector;
-            v.vector_kind = pass.kind;
-            v.elements = static_cast<std::uint64_t>(std::ceil(ds * std::min(1.0, left)));
-            v.dtype = p.b_dtype;
-            v.out_dtype = p.b_dtype;
-            v.src = Buffer::ub;
-            v.dst = Buffer::ub;
-            v.src_offset = static_cast<std::uint32_t>(s * ub.in_slot);
-            v.dst_offset = static_cast<std::uint32_t>(2 * ub.in_slot + s * ub.out_slot);
-            v.bytes = bytes_of(ds, dense);
-            v.op_tag = tag;
-            code.push_back(v);
-          }
-        }
+        append_vector_passes(p.b_expand_passes, elements, p.b_dtype, static_cast<std::uint32_t>(s * ub.in_slot),
+                             static_cast<std::uint32_t>(2 * ub.in_slot + s * ub.out_slot), bytes_of(ds, dense), tag,
+                             code);
         code.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte2, s, tag));
         code.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, s, tag));
 

@@ -66,6 +66,33 @@ std::uint64_t wrapped(std::uint64_t base, Bytes extent, std::uint64_t offset, By
 
 }  // namespace
 
+void append_vector_passes(const std::vector<VectorPass>& passes, std::uint64_t elements, DType dtype,
+                          std::uint32_t src_offset, std::uint32_t dst_offset, Bytes out_bytes, std::uint32_t tag,
+                          std::vector<Instruction>& code) {
+  for (const VectorPass& pass : passes) {
+    // The unit's source and destination windows are `elements` long, so a
+    // pass of several operations per element is several sweeps over the
+    // tile (the last partial when the count is fractional), never one sweep
+    // over a window larger than the tile's slot.
+    for (double left = pass.per_element; left > 1e-9; left -= 1.0) {
+      Instruction v;
+      v.op = Opcode::vector_op;
+      v.pipe = Pipe::vector;
+      v.vector_kind = pass.kind;
+      v.elements = static_cast<std::uint64_t>(std::ceil(static_cast<double>(elements) * std::min(1.0, left)));
+      v.dtype = dtype;
+      v.out_dtype = dtype;
+      v.src = Buffer::ub;
+      v.dst = Buffer::ub;
+      v.src_offset = src_offset;
+      v.dst_offset = dst_offset;
+      v.bytes = out_bytes;
+      v.op_tag = tag;
+      code.push_back(v);
+    }
+  }
+}
+
 void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32_t tag, arch::Program& program) {
   if (p.elements == 0) return;
   auto& workers = machine.split_cores ? program.vector_cores : program.cube_cores;
@@ -112,30 +139,10 @@ void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32
 
       code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::vector, s, tag));
       code.push_back(flag(Opcode::wait_flag, Pipe::mte3, Pipe::vector, s, tag));
-      for (const VectorPass& pass : p.passes) {
-        // The unit's source and destination windows are `elements` long, so
-        // a pass of several operations per element is several sweeps over
-        // the tile (the last partial when the count is fractional), never
-        // one sweep over a window larger than the tile's slot.
-        for (double left = pass.per_element; left > 1e-9; left -= 1.0) {
-          Instruction v;
-          v.op = Opcode::vector_op;
-          v.pipe = Pipe::vector;
-          v.vector_kind = pass.kind;
-          v.elements = static_cast<std::uint64_t>(std::ceil(elements * std::min(1.0, left)));
-          v.dtype = p.dtype;
-          // Converting passes write the tile's own precision: the slots are
-          // sized for p.dtype, and the problem already states its GM bytes.
-          v.out_dtype = p.dtype;
-          v.src = Buffer::ub;
-          v.dst = Buffer::ub;
-          v.src_offset = static_cast<std::uint32_t>(s * in_slot);
-          v.dst_offset = static_cast<std::uint32_t>(2 * in_slot + s * out_slot);
-          v.bytes = out_bytes;
-          v.op_tag = tag;
-          code.push_back(v);
-        }
-      }
+      // Converting passes write the tile's own precision: the slots are sized
+      // for p.dtype, and the problem already states its GM bytes.
+      append_vector_passes(p.passes, elements, p.dtype, static_cast<std::uint32_t>(s * in_slot),
+                           static_cast<std::uint32_t>(2 * in_slot + s * out_slot), out_bytes, tag, code);
       code.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte2, s, tag));
       code.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, s, tag));
 

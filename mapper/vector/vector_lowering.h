@@ -41,6 +41,14 @@ std::uint64_t vector_tile_elements(const VectorProblem& problem, const MachineVi
 // and the chip's HBM, whichever is slower (element-wise ops are memory-bound).
 double estimate_vector_seconds(const VectorProblem& problem, const MachineView& machine);
 
+// The vector instructions of `passes` over one UB tile of `elements`, in
+// `dtype`, reading at `src_offset` and writing `out_bytes` at `dst_offset`:
+// a pass of r operations per element is r sweeps of the tile, the last
+// partial.
+void append_vector_passes(const std::vector<VectorPass>& passes, std::uint64_t elements, DType dtype,
+                          std::uint32_t src_offset, std::uint32_t dst_offset, Bytes out_bytes, std::uint32_t tag,
+                          std::vector<arch::Instruction>& code);
+
 // Appends the work to the vector cores of `program` (AIVs on split cores,
 // the cube cores' own vector pipes on coupled cores), split evenly.
 void emit_vector(const VectorProblem& problem, const MachineView& machine, std::uint32_t op_tag,
