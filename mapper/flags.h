@@ -34,6 +34,25 @@ inline arch::Instruction cross_flag_instruction(arch::Opcode op, arch::Pipe pipe
   return in;
 }
 
+// A GM transfer: a load (MTE2, GM -> `on_chip` at `offset`) or a store
+// (MTE3, `on_chip` at `offset` -> GM) of `bytes` at `gm_address`.
+inline arch::Instruction gm_transfer_instruction(arch::Opcode op, std::uint64_t gm_address, Bytes bytes,
+                                                 arch::Buffer on_chip, std::uint32_t offset, DType dtype,
+                                                 std::uint32_t tag) {
+  const bool load = op == arch::Opcode::load;
+  arch::Instruction in;
+  in.op = op;
+  in.pipe = load ? arch::Pipe::mte2 : arch::Pipe::mte3;
+  in.gm_address = gm_address;
+  in.bytes = bytes;
+  in.src = load ? arch::Buffer::gm : on_chip;
+  in.dst = load ? on_chip : arch::Buffer::gm;
+  (load ? in.dst_offset : in.src_offset) = offset;
+  in.dtype = dtype;
+  in.op_tag = tag;
+  return in;
+}
+
 // MTE1 moving one operand tile from L1 into an L0A or L0B slot.
 inline arch::Instruction load_l0_instruction(arch::Buffer dst, Bytes bytes, std::uint32_t l1_offset,
                                              std::uint32_t l0_offset, DType dtype, std::uint32_t tag) {

@@ -61,17 +61,7 @@ Instruction cross(Opcode op, Pipe pipe, int partner, std::uint8_t id, std::uint3
 }
 Instruction gm_transfer(Opcode op, std::uint64_t address, Bytes bytes, Buffer on_chip, std::uint32_t offset,
                         DType dtype, std::uint32_t tag) {
-  Instruction in;
-  in.op = op;
-  in.pipe = op == Opcode::load ? Pipe::mte2 : Pipe::mte3;
-  in.gm_address = address;
-  in.bytes = bytes;
-  in.src = op == Opcode::load ? Buffer::gm : on_chip;
-  in.dst = op == Opcode::load ? on_chip : Buffer::gm;
-  (op == Opcode::load ? in.dst_offset : in.src_offset) = offset;
-  in.dtype = dtype;
-  in.op_tag = tag;
-  return in;
+  return gm_transfer_instruction(op, address, bytes, on_chip, offset, dtype, tag);
 }
 // L0C accumulators out to GM (split) or UB (coupled) at `out` precision.
 Instruction from_l0c(bool to_ub, std::uint32_t l0c_offset, std::uint64_t gm_address, std::uint32_t ub_offset,

@@ -299,18 +299,11 @@ void emit_fused_swiglu(const SwigluProblem& p, const SwigluTiling& t, const Mach
         v.push_back(flag(Opcode::set_flag, Pipe::vector, arrival, kTileEvent, tag));
         v.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, kOutEvent, tag));
         v.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, kOutEvent, tag));
-        Instruction store;
-        store.op = Opcode::store;
-        store.pipe = Pipe::mte3;
-        store.src = Buffer::ub;
-        store.dst = Buffer::gm;
-        store.src_offset = u32(out_ub);
-        store.bytes = bytes_of(e, p.out_bytes_per_element);
-        store.gm_address = p.out_address +
-                           bytes_of(mi * t.bm * p.gate.n + std::uint64_t{bm} * ni * t.bn + row0 * bn, p.out_bytes_per_element);
-        store.dtype = p.out_dtype;
-        store.op_tag = tag;
-        v.push_back(store);
+        const std::uint64_t out_at =
+            p.out_address +
+            bytes_of(mi * t.bm * p.gate.n + std::uint64_t{bm} * ni * t.bn + row0 * bn, p.out_bytes_per_element);
+        v.push_back(gm_transfer_instruction(Opcode::store, out_at, bytes_of(e, p.out_bytes_per_element), Buffer::ub,
+                                            u32(out_ub), p.out_dtype, tag));
         v.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, kOutEvent, tag));
       }
       a.push_back(flag(Opcode::set_flag, Pipe::fixpipe, Pipe::cube, kAccEvent, tag));

@@ -115,17 +115,9 @@ void emit_b_expansion(const GemmProblem& p, const std::vector<ExpandedPanel>& pa
         const auto ds = static_cast<double>(elements), dat = static_cast<double>(at);
 
         code.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte2, s, tag));
-        Instruction load;
-        load.op = Opcode::load;
-        load.pipe = Pipe::mte2;
-        load.src = Buffer::gm;
-        load.dst = Buffer::ub;
-        load.bytes = bytes_of(ds, stored);
-        load.gm_address = panel.stored_address + bytes_of(dat, stored);
-        load.dst_offset = static_cast<std::uint32_t>(s * ub.in_slot);
-        load.dtype = p.b_dtype;
-        load.op_tag = tag;
-        code.push_back(load);
+        code.push_back(gm_transfer_instruction(Opcode::load, panel.stored_address + bytes_of(dat, stored),
+                                               bytes_of(ds, stored), Buffer::ub,
+                                               static_cast<std::uint32_t>(s * ub.in_slot), p.b_dtype, tag));
         code.push_back(flag(Opcode::set_flag, Pipe::mte2, Pipe::vector, s, tag));
 
         code.push_back(flag(Opcode::wait_flag, Pipe::mte2, Pipe::vector, s, tag));
@@ -137,17 +129,10 @@ void emit_b_expansion(const GemmProblem& p, const std::vector<ExpandedPanel>& pa
         code.push_back(flag(Opcode::set_flag, Pipe::vector, Pipe::mte3, s, tag));
 
         code.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, s, tag));
-        Instruction store;
-        store.op = Opcode::store;
-        store.pipe = Pipe::mte3;
-        store.src = Buffer::ub;
-        store.dst = Buffer::gm;
-        store.bytes = bytes_of(ds, dense);
-        store.src_offset = static_cast<std::uint32_t>(2 * ub.in_slot + s * ub.out_slot);
-        store.gm_address = panel.slot_address + bytes_of(dat, dense);
-        store.dtype = p.b_dtype;
-        store.op_tag = tag;
-        code.push_back(store);
+        code.push_back(gm_transfer_instruction(Opcode::store, panel.slot_address + bytes_of(dat, dense),
+                                               bytes_of(ds, dense), Buffer::ub,
+                                               static_cast<std::uint32_t>(2 * ub.in_slot + s * ub.out_slot),
+                                               p.b_dtype, tag));
         code.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, s, tag));
       }
       // MTE3's stores block until written, so the share is in the slot.

@@ -121,17 +121,9 @@ void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32
       std::uint64_t run_at = p.in_run_offset + static_cast<std::uint64_t>(std::ceil(at * p.in_bytes_per_element));
       for (Bytes loaded = 0; loaded < in_bytes;) {
         const Bytes piece = p.in_extent > 0 ? std::min<Bytes>(in_bytes - loaded, p.in_extent) : in_bytes;
-        Instruction load;
-        load.op = Opcode::load;
-        load.pipe = Pipe::mte2;
-        load.src = Buffer::gm;
-        load.dst = Buffer::ub;
-        load.bytes = piece;
-        load.gm_address = wrapped(p.in_address, p.in_extent, run_at, piece);
-        load.dst_offset = static_cast<std::uint32_t>(s * in_slot + loaded);
-        load.dtype = p.dtype;
-        load.op_tag = tag;
-        code.push_back(load);
+        code.push_back(gm_transfer_instruction(Opcode::load, wrapped(p.in_address, p.in_extent, run_at, piece), piece,
+                                               Buffer::ub, static_cast<std::uint32_t>(s * in_slot + loaded), p.dtype,
+                                               tag));
         loaded += piece;
         run_at += piece;
       }
@@ -148,17 +140,9 @@ void emit_vector(const VectorProblem& p, const MachineView& machine, std::uint32
 
       code.push_back(flag(Opcode::wait_flag, Pipe::vector, Pipe::mte3, s, tag));
       if (out_bytes > 0) {
-        Instruction store;
-        store.op = Opcode::store;
-        store.pipe = Pipe::mte3;
-        store.src = Buffer::ub;
-        store.dst = Buffer::gm;
-        store.bytes = out_bytes;
-        store.src_offset = static_cast<std::uint32_t>(2 * in_slot + s * out_slot);
-        store.gm_address = p.out_address + static_cast<std::uint64_t>(std::ceil(at * p.out_bytes_per_element));
-        store.dtype = p.dtype;
-        store.op_tag = tag;
-        code.push_back(store);
+        code.push_back(gm_transfer_instruction(
+            Opcode::store, p.out_address + static_cast<std::uint64_t>(std::ceil(at * p.out_bytes_per_element)),
+            out_bytes, Buffer::ub, static_cast<std::uint32_t>(2 * in_slot + s * out_slot), p.dtype, tag));
       }
       code.push_back(flag(Opcode::set_flag, Pipe::mte3, Pipe::vector, s, tag));
     }
